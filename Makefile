@@ -1,0 +1,52 @@
+# The front door. `make run` and `make test` do all the set-up on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON3 ?= python3
+
+.PHONY: run test bench stack down status logs setup venv lock lint format clean
+
+## run: install, bring the stack up, migrate, seed the demo, start every process
+run: setup
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py seed_demo
+	exec $(VENV)/bin/honcho start -f Procfile
+
+## test: bring the stack up if needed and run the whole suite against the real servers
+test: stack
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	@$(PYTHON3) -m venv --help >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq python3-venv; }
+	$(PYTHON3) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.lock
+	touch $@
+
+stack: venv
+	bin/stack up
+
+setup: stack
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py kafka_topics
+
+down:
+	bin/stack down
+
+status:
+	bin/stack status
+
+logs:
+	bin/stack logs
+
+## lock: re-resolve pyproject.toml's dependencies into requirements.lock
+lock:
+	rm -rf /tmp/flux-lock && $(PYTHON3) -m venv /tmp/flux-lock
+	/tmp/flux-lock/bin/pip install -q ".[dev]" && /tmp/flux-lock/bin/pip freeze --exclude flux-gate \
+	  | sed '1i # Exact versions installed by `make` into .venv (regenerate: make lock).' > requirements.lock
+
+lint:
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

@@ -1,0 +1,77 @@
+"""Connections to Redis and Kafka, one set per process.
+
+The WSGI server forks its workers after importing the application, and a
+socket or a librdkafka handle must never be shared across a fork. So every
+client is built lazily, on first use, and remembered with the pid that built
+it: a forked child sees a different pid and builds its own.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import redis
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+from django.conf import settings
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_clients: dict[str, tuple[int, object]] = {}
+
+
+def _per_process(name: str, build: Callable[[], T]) -> T:
+    pid = os.getpid()
+    entry = _clients.get(name)
+    if entry is None or entry[0] != pid:
+        with _lock:
+            entry = _clients.get(name)
+            if entry is None or entry[0] != pid:
+                entry = (pid, build())
+                _clients[name] = entry
+    return entry[1]  # type: ignore[return-value]
+
+
+def redis_client() -> redis.Redis:
+    """The process's Redis client (a thread-safe connection pool)."""
+    return _per_process(
+        "redis",
+        lambda: redis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            health_check_interval=30,
+        ),
+    )
+
+
+def kafka_admin() -> AdminClient:
+    return _per_process(
+        "kafka_admin",
+        lambda: AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "log_level": 3}),
+    )
+
+
+def kafka_producer_config() -> dict[str, object]:
+    """Idempotent producer: acks from all in-sync replicas, no duplicates on retry."""
+    return {
+        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 2,
+        "log_level": 3,
+    }
+
+
+def kafka_producer() -> Producer:
+    return _per_process("kafka_producer", lambda: Producer(kafka_producer_config()))
+
+
+def reset_clients() -> None:
+    """Forget every client (tests that repoint settings at another server)."""
+    with _lock:
+        _clients.clear()

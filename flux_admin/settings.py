@@ -1,0 +1,152 @@
+"""Flux-Gate settings: one module, switched by the environment.
+
+FLUX_ENV chooses the profile: ``development`` (the default, what `make run`
+uses) or ``production``. Every connection setting comes from the environment
+with a default that matches the native stack (bin/stack) and compose.yaml.
+Under pytest (which sets PYTEST_VERSION) the defaults move to separate Redis
+databases and Kafka topics, so a test run never touches the demo's data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from flux_admin.env import database_from_url, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+FLUX_ENV = env_str("FLUX_ENV", "development")
+if FLUX_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"FLUX_ENV={FLUX_ENV!r}: use development or production")
+PRODUCTION = FLUX_ENV == "production"
+TESTING = "PYTEST_VERSION" in os.environ
+
+# --- security -----------------------------------------------------------------
+
+DEVELOPMENT_SECRET_KEY = "flux-gate-development-key-not-for-production"
+SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
+if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
+    raise ImproperlyConfigured(
+        "production needs SECRET_KEY set to a random value of at least 32 characters, "
+        "not the development key"
+    )
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- applications -------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "sales",
+    "orders",
+    "waitingroom",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "flux_admin.urls"
+WSGI_APPLICATION = "flux_admin.wsgi.application"
+ASGI_APPLICATION = "flux_admin.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- data stores --------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL", "postgres://flux:flux@127.0.0.1:5432/flux")
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Web threads keep their connection between requests; health checks drop a
+# connection that died with a PostgreSQL restart instead of failing a request.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["OPTIONS"] = {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 3)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Separate Redis databases for the live sale state, the Celery broker and the
+# Channels layer; tests use their own three.
+_redis_db_base = 9 if TESTING else 0
+REDIS_URL = env_str("REDIS_URL", f"redis://127.0.0.1:6379/{_redis_db_base}")
+REDIS_SOCKET_TIMEOUT = float(env_str("REDIS_SOCKET_TIMEOUT", "2"))
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{_redis_db_base + 1}")
+CHANNELS_REDIS_URL = env_str("CHANNELS_REDIS_URL", f"redis://127.0.0.1:6379/{_redis_db_base + 2}")
+
+KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX", "test." if TESTING else "")
+KAFKA_ORDERS_TOPIC = f"{KAFKA_TOPIC_PREFIX}orders"
+KAFKA_ORDERS_DLQ_TOPIC = f"{KAFKA_TOPIC_PREFIX}orders.dlq"
+KAFKA_ORDERS_PARTITIONS = env_int("KAFKA_ORDERS_PARTITIONS", 6)
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
+    }
+}
+
+# --- Celery (flux_admin/celery.py reads the CELERY_* names) ---------------------
+
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+
+# --- the rest -------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,1 @@
+"""Orders: the Kafka consumer that persists accepted orders to PostgreSQL."""

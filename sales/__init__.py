@@ -1,0 +1,1 @@
+"""Flash sales: their definition, live state in Redis and the buy decision."""
