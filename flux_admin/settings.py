@@ -30,8 +30,7 @@ DEVELOPMENT_SECRET_KEY = "flux-gate-development-key-not-for-production"
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
 if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
-        "production needs SECRET_KEY set to a random value of at least 32 characters, "
-        "not the development key"
+        "production needs SECRET_KEY set to a random value of at least 32 characters, not the development key"
     )
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])

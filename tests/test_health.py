@@ -22,8 +22,12 @@ def test_all_servers_up_is_200(client: Client) -> None:
     assert set(body["checks"]) == {"redis", "postgresql", "kafka"}
 
 
-@pytest.mark.parametrize("service, name", [("redis", "redis"), ("kafka", "kafka"), ("postgres", "postgresql")])
-def test_a_stopped_server_is_503_naming_it(client: Client, restart_server: list[str], service: str, name: str) -> None:
+@pytest.mark.parametrize(
+    "service, name", [("redis", "redis"), ("kafka", "kafka"), ("postgres", "postgresql")]
+)
+def test_a_stopped_server_is_503_naming_it(
+    client: Client, restart_server: list[str], service: str, name: str
+) -> None:
     restart_server.append(service)
     stack("down", service)
     reset_clients()

@@ -21,7 +21,12 @@ def test_produce_then_consume_on_the_orders_topic() -> None:
     key = uuid.uuid4().hex.encode()
     producer = Producer(kafka_producer_config())
     delivered = []
-    producer.produce(settings.KAFKA_ORDERS_TOPIC, key=key, value=b'{"probe": true}', on_delivery=lambda e, m: delivered.append((e, m)))
+    producer.produce(
+        settings.KAFKA_ORDERS_TOPIC,
+        key=key,
+        value=b'{"probe": true}',
+        on_delivery=lambda e, m: delivered.append((e, m)),
+    )
     assert producer.flush(10) == 0
     error, message = delivered[0]
     assert error is None

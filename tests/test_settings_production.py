@@ -16,7 +16,9 @@ CHECK = "import django; django.setup(); print('started')"
 def start(**env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FLUX_ENV", "DEBUG"}}
     environment.update(DJANGO_SETTINGS_MODULE="flux_admin.settings", **env)
-    return subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, env=environment, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", CHECK], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
 
 
 @pytest.mark.parametrize(
