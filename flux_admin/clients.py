@@ -20,7 +20,7 @@ from django.conf import settings
 
 T = TypeVar("T")
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a script builds the client it runs on
 _clients: dict[str, tuple[int, object]] = {}
 
 
@@ -47,6 +47,12 @@ def redis_client() -> redis.Redis:
             health_check_interval=30,
         ),
     )
+
+
+def redis_script(name: str, source: str) -> redis.commands.core.Script:
+    """A Lua script bound to the process's client. Calling it sends EVALSHA
+    (one round trip); redis-py loads the source once if the server lacks it."""
+    return _per_process(f"script:{name}", lambda: redis_client().register_script(source))
 
 
 def kafka_admin() -> AdminClient:

@@ -148,4 +148,28 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The sweep runs every second: Celery's per-task lines would drown the log.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat", "kafka", "confluent_kafka")
+    },
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# The consumer group of `manage.py consume_orders`.
+KAFKA_ORDERS_GROUP = env_str("KAFKA_ORDERS_GROUP", f"{KAFKA_TOPIC_PREFIX}flux-orders")
+# Seed-compatible POST /init without a merchant login (load tests, demos). Never in production.
+FLUX_DEMO_MODE = env_bool("FLUX_DEMO_MODE", False)
+if PRODUCTION and FLUX_DEMO_MODE:
+    raise ImproperlyConfigured("FLUX_DEMO_MODE opens POST /init to anyone; it is refused in production")
+FLUX_DEMO_MERCHANT = env_str("FLUX_DEMO_MERCHANT", "demo")
+
+# Beat runs the scheduler's sweep every second: sales start and end on time, and
+# a start missed while the scheduler was down happens as soon as it is back.
+CELERY_BEAT_SCHEDULE = {
+    "sales-sweep": {
+        "task": "sales.sweep",
+        "schedule": env_int("SALES_SWEEP_SECONDS", 1),
+        "options": {"expires": 5},
+    },
 }

@@ -7,11 +7,13 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
 from flux_admin.clients import redis_client, reset_clients
+from tests.factories import PASSWORD, make_merchant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,9 +32,10 @@ def kafka_topics() -> None:
     topics_ensure()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def redis_conn() -> Iterator[redis.Redis]:
-    """The app's Redis client on the test database, emptied before the test."""
+    """The app's Redis client on the test database, emptied before every test
+    (sale ids restart with each test database, their Redis keys must too)."""
     client = redis_client()
     client.flushdb()
     yield client
@@ -47,3 +50,22 @@ def restart_server() -> Iterator[list[str]]:
     if stopped:
         stack("up", *stopped)
         reset_clients()
+
+
+@pytest.fixture
+def owner(db: None) -> Any:
+    """The merchant who owns the sales under test."""
+    return make_merchant("owner")
+
+
+@pytest.fixture
+def other_merchant(db: None) -> Any:
+    return make_merchant("other")
+
+
+@pytest.fixture
+def operator(db: None) -> Any:
+    """Platform staff: a superuser, who sees every merchant's sales."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("operator", password=PASSWORD)

@@ -1,0 +1,38 @@
+"""Merchants read their sales' orders; nobody edits them by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from orders.models import Order
+from sales.admin import MerchantScopedAdmin
+
+
+@admin.register(Order)
+class OrderAdmin(MerchantScopedAdmin):
+    merchant_path = "sale__merchant"
+    list_display = [
+        "order_id",
+        "sale",
+        "user_id",
+        "quantity",
+        "unit_price",
+        "accepted_at",
+        "persisted_at",
+        "status",
+    ]
+    list_filter = ["status"]
+    search_fields = ["order_id", "user_id", "sale__sku"]
+    list_select_related = ["sale"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

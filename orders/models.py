@@ -1,0 +1,33 @@
+"""Orders: one row per reservation accepted by the buy API, written by the consumer."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class OrderStatus(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class Order(models.Model):
+    # The id the buy API generated before the hand-off: the order's identity from
+    # Redis through Kafka to this table, so a redelivered message is a no-op.
+    order_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sale = models.ForeignKey("sales.Sale", on_delete=models.PROTECT, related_name="orders")
+    user_id = models.CharField(max_length=128)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    accepted_at = models.DateTimeField(help_text="When the buy API accepted the order.")
+    persisted_at = models.DateTimeField(auto_now_add=True)
+    kafka_partition = models.IntegerField(null=True, blank=True)
+    kafka_offset = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        indexes = [models.Index(fields=["sale", "user_id"])]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} ({self.quantity} × sale {self.sale_id})"

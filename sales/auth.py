@@ -1,0 +1,48 @@
+"""Who is calling the merchant API: a bearer token, or a signed-in session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from sales.models import MerchantToken
+
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+class MerchantTokenAuth(HttpBearer):
+    """`Authorization: Bearer fg_...`: the token's SHA-256 is looked up."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = MerchantToken.find(token)
+        if found is None or not found.merchant.is_active:
+            return None
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at > LAST_USED_GRANULARITY:
+            MerchantToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.merchant
+        return found.merchant
+
+
+class DemoModeAuth:
+    """With FLUX_DEMO_MODE on (never in production), anonymous calls act as the
+    demo merchant, so the seed's scripts run unchanged."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if not settings.FLUX_DEMO_MODE:
+            return None
+        merchant = (
+            get_user_model().objects.filter(username=settings.FLUX_DEMO_MERCHANT, is_active=True).first()
+        )
+        if merchant is not None:
+            request.user = merchant
+        return merchant
+
+
+merchant_auth = [MerchantTokenAuth(), SessionAuth()]

@@ -1,0 +1,56 @@
+"""The Redis key layout of a sale. Every key of one sale shares the hash tag
+``{<sale id>}`` so that each script, which touches several keys of one sale,
+runs unchanged on Redis Cluster (all its keys land in one slot).
+
+    fg:{42}:state            hash: status, remaining, sold, quantity, per_user_limit,
+                             rate, burst, admission_rate, starts_ms, ends_ms (0 = none),
+                             unit_price, currency, sku
+    fg:{42}:bucket           hash: tokens, ts_us — the buy API's token bucket
+    fg:{42}:users            hash: user id -> units bought (per-user limit)
+    fg:{42}:idem:<key>       string: the stored outcome for one idempotency key
+    fg:{42}:ledger           hash: order id -> reservation (JSON), the commit point of an order
+    fg:{42}:pending          sorted set: order id by acceptance time, not yet persisted
+"""
+
+from __future__ import annotations
+
+PREFIX = "fg"
+
+
+def sale_tag(sale_id: int) -> str:
+    return f"{PREFIX}:{{{sale_id}}}"
+
+
+def state_key(sale_id: int) -> str:
+    return f"{sale_tag(sale_id)}:state"
+
+
+def bucket_key(sale_id: int) -> str:
+    return f"{sale_tag(sale_id)}:bucket"
+
+
+def users_key(sale_id: int) -> str:
+    return f"{sale_tag(sale_id)}:users"
+
+
+def idempotency_key(sale_id: int, key: str) -> str:
+    return f"{sale_tag(sale_id)}:idem:{key}"
+
+
+def ledger_key(sale_id: int) -> str:
+    return f"{sale_tag(sale_id)}:ledger"
+
+
+def pending_key(sale_id: int) -> str:
+    return f"{sale_tag(sale_id)}:pending"
+
+
+def all_keys(sale_id: int) -> list[str]:
+    """The fixed keys of a sale (idempotency keys are found by pattern)."""
+    return [
+        state_key(sale_id),
+        bucket_key(sale_id),
+        users_key(sale_id),
+        ledger_key(sale_id),
+        pending_key(sale_id),
+    ]

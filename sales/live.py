@@ -1,0 +1,147 @@
+"""A sale's live state in Redis: the gate the buy API decides against.
+
+PostgreSQL holds what a sale *is*; this module writes what it *has left*.
+Every write here is one Lua script, so a concurrent buy sees either the old
+state or the new one, never half of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import redis
+from django.utils import timezone
+
+from flux_admin.clients import redis_client, redis_script
+from flux_admin.errors import ServiceUnavailable
+from sales import keys
+from sales.models import Sale
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+
+
+@cache
+def lua_source(name: str) -> str:
+    return (LUA_DIR / f"{name}.lua").read_text()
+
+
+def run_script(name: str, *, keys: list[str], args: list[object]) -> object:
+    """Run sales/lua/<name>.lua; a Redis failure becomes ServiceUnavailable."""
+    try:
+        return redis_script(name, lua_source(name))(keys=keys, args=args)
+    except redis.RedisError as error:
+        raise ServiceUnavailable(f"Redis cannot take the change now: {error}") from error
+
+
+def to_ms(moment: datetime | None) -> int:
+    """Epoch milliseconds, 0 for "no bound"."""
+    return int(moment.timestamp() * 1000) if moment else 0
+
+
+@dataclass(frozen=True)
+class LiveState:
+    status: str
+    remaining: int
+    sold: int
+    quantity: int
+    per_user_limit: int
+    rate: int
+    burst: int
+    admission_rate: int
+    starts_ms: int
+    ends_ms: int
+    unit_price: Decimal
+    currency: str
+    sku: str
+
+
+def _config(sale: Sale) -> list[object]:
+    return [
+        "quantity", sale.quantity,
+        "per_user_limit", sale.per_user_limit,
+        "rate", sale.rate,
+        "burst", sale.burst,
+        "admission_rate", sale.admission_rate,
+        "starts_ms", to_ms(sale.starts_at),
+        "ends_ms", to_ms(sale.ends_at),
+        "unit_price", str(sale.unit_price),
+        "currency", sale.currency,
+        "sku", sale.sku,
+    ]  # fmt: skip
+
+
+def live_arm(*, sale: Sale, status: str, remaining_if_new: int) -> tuple[int, int, bool]:
+    """Write the sale's configuration and status; create its stock only if the
+    sale has no state yet. Returns (remaining, sold, created)."""
+    remaining, sold, created = run_script(
+        "arm", keys=[keys.state_key(sale.pk)], args=[status, remaining_if_new, *_config(sale)]
+    )
+    return int(remaining), int(sold), bool(created)
+
+
+def live_set_status(*, sale_id: int, status: str, ends_at: datetime | None = None) -> str | None:
+    """Set the status; return the previous one, or None when there is no state."""
+    previous = run_script(
+        "set_status", keys=[keys.state_key(sale_id)], args=[status, to_ms(ends_at) if ends_at else ""]
+    )
+    return previous.decode() if previous else None
+
+
+def live_restock(*, sale_id: int, units: int) -> tuple[int, int] | None:
+    result = run_script("restock", keys=[keys.state_key(sale_id)], args=[units])
+    return (int(result[0]), int(result[1])) if result else None
+
+
+def live_forget(*, sale_id: int) -> None:
+    """Delete a sale's fixed keys (a scheduled sale edited before it sold anything)."""
+    try:
+        redis_client().delete(*keys.all_keys(sale_id))
+    except redis.RedisError as error:
+        raise ServiceUnavailable(f"Redis cannot take the change now: {error}") from error
+
+
+def _decode(raw: dict[bytes, bytes]) -> LiveState:
+    text = {k.decode(): v.decode() for k, v in raw.items()}
+    return LiveState(
+        status=text["status"],
+        remaining=int(text["remaining"]),
+        sold=int(text["sold"]),
+        quantity=int(text["quantity"]),
+        per_user_limit=int(text["per_user_limit"]),
+        rate=int(text["rate"]),
+        burst=int(text["burst"]),
+        admission_rate=int(text["admission_rate"]),
+        starts_ms=int(text["starts_ms"]),
+        ends_ms=int(text["ends_ms"]),
+        unit_price=Decimal(text["unit_price"]),
+        currency=text["currency"],
+        sku=text["sku"],
+    )
+
+
+def live_states(sale_ids: list[int]) -> dict[int, LiveState | None]:
+    """The live state of several sales in one round trip (None: no state)."""
+    if not sale_ids:
+        return {}
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for sale_id in sale_ids:
+            pipe.hgetall(keys.state_key(sale_id))
+        raw_states = pipe.execute()
+    except redis.RedisError as error:
+        raise ServiceUnavailable(f"Redis does not answer: {error}") from error
+    return {
+        sale_id: (_decode(raw) if raw else None) for sale_id, raw in zip(sale_ids, raw_states, strict=True)
+    }
+
+
+def live_state(sale_id: int) -> LiveState | None:
+    return live_states([sale_id])[sale_id]
+
+
+def now_ms() -> int:
+    return to_ms(timezone.now())

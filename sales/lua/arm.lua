@@ -1,0 +1,29 @@
+-- Write a sale's live state, atomically.
+-- KEYS[1] state hash
+-- ARGV: status, initial_remaining, then field/value pairs of the configuration
+--       (quantity, per_user_limit, rate, burst, admission_rate, starts_ms,
+--       ends_ms, unit_price, currency, sku).
+-- A sale that already has state keeps its stock figures (remaining, sold):
+-- re-arming after a pause or a change of rates never resets stock. Only a sale
+-- without state gets remaining = initial_remaining, sold = quantity - remaining.
+-- Returns {remaining, sold, created (1/0)}.
+local state = KEYS[1]
+local status = ARGV[1]
+local created = 0
+if redis.call('EXISTS', state) == 0 then
+  local quantity = 0
+  for i = 3, #ARGV, 2 do
+    if ARGV[i] == 'quantity' then quantity = tonumber(ARGV[i + 1]) end
+  end
+  local remaining = tonumber(ARGV[2])
+  redis.call('HSET', state, 'remaining', remaining, 'sold', quantity - remaining)
+  created = 1
+end
+for i = 3, #ARGV, 2 do
+  -- quantity only grows through restock once stock exists
+  if not (ARGV[i] == 'quantity' and created == 0) then
+    redis.call('HSET', state, ARGV[i], ARGV[i + 1])
+  end
+end
+redis.call('HSET', state, 'status', status)
+return {tonumber(redis.call('HGET', state, 'remaining')), tonumber(redis.call('HGET', state, 'sold')), created}

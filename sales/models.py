@@ -1,0 +1,142 @@
+"""A flash sale's definition: PostgreSQL is its system of record.
+
+The live gate (remaining stock, buckets, idempotency, the ledger) is in Redis,
+written by sales/live.py; see sales/keys.py for the layout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+MAX_QUANTITY = 10_000_000
+MAX_PER_USER_LIMIT = 1_000
+MAX_RATE = 1_000_000
+MAX_PRICE = Decimal("1000000.00")
+
+sku_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z",
+    "Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+)
+currency_validator = RegexValidator(r"^[A-Z]{3}\Z", "Use a three-letter ISO 4217 code such as EUR or USD.")
+
+
+class SaleStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    LIVE = "live", "Live"
+    PAUSED = "paused", "Paused"
+    SOLD_OUT = "sold_out", "Sold out"
+    ENDED = "ended", "Ended"
+
+
+# Statuses in which a sale holds live state in Redis and its SKU is taken.
+OPEN_STATUSES = (SaleStatus.SCHEDULED, SaleStatus.LIVE, SaleStatus.PAUSED, SaleStatus.SOLD_OUT)
+
+
+class Sale(models.Model):
+    merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales")
+    product_name = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=64, validators=[sku_validator])
+    unit_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_PRICE)],
+    )
+    currency = models.CharField(max_length=3, default="EUR", validators=[currency_validator])
+    quantity = models.PositiveIntegerField(
+        help_text="Units on offer. Once live it can only be raised (restock).",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)],
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    per_user_limit = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_PER_USER_LIMIT)]
+    )
+    admission_rate = models.PositiveIntegerField(
+        default=50,
+        help_text="Shoppers admitted from the waiting room per second.",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE)],
+    )
+    rate = models.PositiveIntegerField(
+        "buy rate",
+        default=1000,
+        help_text="Token bucket refill: buy requests per second let through.",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE)],
+    )
+    burst = models.PositiveIntegerField(
+        default=2000,
+        help_text="Token bucket size: requests let through at once before the rate applies.",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE)],
+    )
+    status = models.CharField(max_length=16, choices=SaleStatus.choices, default=SaleStatus.DRAFT)
+    went_live_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open sale per SKU: the seed-compatible POST /order finds the sale by SKU.
+            models.UniqueConstraint(
+                fields=["sku"], condition=Q(status__in=OPEN_STATUSES), name="one_open_sale_per_sku"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gt=models.F("starts_at")),
+                name="sale_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_name} ({self.sku}) #{self.pk}"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The sale must end after it starts."})
+        if self.sku and self.status in OPEN_STATUSES:
+            clash = Sale.objects.filter(sku=self.sku, status__in=OPEN_STATUSES).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError({"sku": f"Another open sale already sells SKU {self.sku!r}."})
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class MerchantToken(models.Model):
+    """An API token. Only its SHA-256 is stored; the token is shown once, at creation."""
+
+    PREFIX = "fg_"
+
+    merchant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False, help_text="The token's first characters.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @classmethod
+    def issue(cls, *, merchant: object, name: str) -> tuple[MerchantToken, str]:
+        """Create a token; return it with the plain text, which is never stored."""
+        raw = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(merchant=merchant, name=name, token_hash=_hash_token(raw), hint=raw[:10])
+        return token, raw
+
+    @classmethod
+    def find(cls, raw: str) -> MerchantToken | None:
+        return cls.objects.select_related("merchant").filter(token_hash=_hash_token(raw)).first()

@@ -1,0 +1,338 @@
+"""Writes on sales: creation, edits and the status machine.
+
+    draft ──schedule──▶ scheduled ──go_live──▶ live ◀──resume── paused
+      │                     │                   │ ▲ ╲──pause──▶   │
+      └──────go_live────────┼──────────────────▶│ │restock        │
+                            │                   ▼ │               │
+                            │                sold out ──pause──▶──┘
+    every status but ended ──end──▶ ended (final)
+
+Each change locks the sale's row, checks the transition, saves the row (so
+the database's constraints refuse first), writes Redis (one Lua script) and
+commits, all inside one transaction: if Redis refuses, nothing in PostgreSQL
+changes. A COMMIT failing after the Redis write would leave Redis ahead of the
+row; the next change or the scheduler's sweep brings the two back in line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from flux_admin.errors import ApplicationError
+from sales import live
+from sales.models import OPEN_STATUSES, Sale, SaleStatus
+
+logger = logging.getLogger(__name__)
+
+S = SaleStatus
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "schedule": (frozenset({S.DRAFT}), S.SCHEDULED),
+    "go_live": (frozenset({S.DRAFT, S.SCHEDULED}), S.LIVE),
+    "pause": (frozenset({S.LIVE, S.SOLD_OUT}), S.PAUSED),
+    "resume": (frozenset({S.PAUSED}), S.LIVE),
+    "mark_sold_out": (frozenset({S.LIVE}), S.SOLD_OUT),
+    "end": (frozenset({S.DRAFT, S.SCHEDULED, S.LIVE, S.PAUSED, S.SOLD_OUT}), S.ENDED),
+}
+EDITABLE_STATUSES = frozenset({S.DRAFT, S.SCHEDULED})
+CONFIG_FIELDS = (
+    "product_name", "sku", "unit_price", "currency", "quantity", "starts_at", "ends_at",
+    "per_user_limit", "admission_rate", "rate", "burst",
+)  # fmt: skip
+
+
+def _invalid(error: ValidationError) -> ApplicationError:
+    fields = {name: [str(m) for m in messages] for name, messages in error.message_dict.items()}
+    summary = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
+    return ApplicationError("invalid", f"Invalid sale: {summary}", fields=fields)
+
+
+def _validate_and_save(sale: Sale) -> None:
+    try:
+        sale.full_clean(exclude=["merchant"])
+        sale.save()
+    except ValidationError as error:
+        raise _invalid(error) from error
+    except IntegrityError as error:  # a concurrent writer took the SKU between check and insert
+        raise ApplicationError(
+            "invalid", "Another open sale already sells this SKU.", fields={"sku": ["already on sale"]}
+        ) from error
+
+
+@transaction.atomic
+def sale_create(*, merchant: Any, **fields: Any) -> Sale:
+    unknown = set(fields) - set(CONFIG_FIELDS)
+    if unknown:
+        raise ApplicationError("invalid", f"Unknown sale fields: {', '.join(sorted(unknown))}")
+    sale = Sale(merchant=merchant, status=S.DRAFT, **fields)
+    _validate_and_save(sale)
+    return sale
+
+
+@transaction.atomic
+def sale_update(*, sale_id: int, **fields: Any) -> Sale:
+    """Edit a sale's definition, only while nothing can have been sold (draft, scheduled)."""
+    sale = Sale.objects.select_for_update().get(pk=sale_id)
+    if sale.status not in EDITABLE_STATUSES:
+        raise ApplicationError(
+            "invalid_transition",
+            f"A {sale.status} sale cannot be edited; use restock to add units, or pause/end it.",
+        )
+    for name, value in fields.items():
+        if name not in CONFIG_FIELDS:
+            raise ApplicationError("invalid", f"Unknown sale field: {name}")
+        setattr(sale, name, value)
+    _validate_and_save(sale)
+    if sale.status == S.SCHEDULED:
+        # Nothing is sold before a sale goes live: its state is rewritten whole.
+        live.live_forget(sale_id=sale.pk)
+        live.live_arm(sale=sale, status=S.SCHEDULED, remaining_if_new=sale.quantity)
+    return sale
+
+
+def _remaining_for_new_state(sale: Sale, *, ever_live: bool) -> int:
+    """Stock to write when Redis has no state for the sale.
+
+    A sale that never went live starts full. One that did has lost its state
+    (a Redis restart without its append-only file, say): rebuild from the
+    system of record, remaining = quantity - units persisted, which is only
+    right once every accepted order has reached PostgreSQL, so refuse while the
+    order topic still holds unconsumed messages.
+    """
+    if not ever_live:
+        return sale.quantity
+    from orders.selectors import order_units_persisted, orders_backlog
+
+    backlog = orders_backlog()
+    if backlog:
+        raise ApplicationError(
+            "not_drained",
+            f"Sale {sale.pk} lost its live state and {backlog} order message(s) are not persisted yet; "
+            "re-arm once the order consumer has caught up.",
+        )
+    return max(0, sale.quantity - order_units_persisted(sale_id=sale.pk))
+
+
+def _save(sale: Sale) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: a refused row leaves the outer transaction usable
+            sale.save()
+    except IntegrityError as error:
+        raise ApplicationError(
+            "conflict", f"Sale {sale.pk}: another open sale already sells SKU {sale.sku!r}."
+        ) from error
+
+
+def _transition(
+    sale_id: int,
+    action: str,
+    *,
+    prepare: Callable[[Sale], None] | None = None,
+    effect: Callable[[Sale, bool], None] | None = None,
+) -> Sale:
+    """Lock the row, check the move, ``prepare`` the row's fields, save it (the
+    database's constraints speak now), then apply the Redis ``effect`` and
+    commit. A refusal at any step leaves both stores as they were; only a failed
+    COMMIT after the Redis write could leave Redis ahead (see the module doc)."""
+    allowed_from, target = TRANSITIONS[action]
+    with transaction.atomic():
+        try:
+            sale = Sale.objects.select_for_update().get(pk=sale_id)
+        except Sale.DoesNotExist:
+            raise ApplicationError("not_found", f"No sale {sale_id}.") from None
+        if sale.status not in allowed_from:
+            allowed = ", ".join(sorted(allowed_from))
+            raise ApplicationError(
+                "invalid_transition",
+                f"Cannot {action.replace('_', ' ')} sale {sale.pk}: it is {sale.status} (allowed from: {allowed}).",
+            )
+        ever_live = sale.went_live_at is not None
+        if prepare:
+            prepare(sale)
+        sale.status = target
+        _save(sale)
+        if effect:
+            effect(sale, ever_live)
+    logger.info("sale %s: %s -> %s", sale.pk, action, target)
+    return sale
+
+
+def _arm(sale: Sale, status: str, ever_live: bool) -> None:
+    live.live_arm(
+        sale=sale, status=status, remaining_if_new=_remaining_for_new_state(sale, ever_live=ever_live)
+    )
+
+
+def sale_schedule(*, sale_id: int, now: datetime | None = None) -> Sale:
+    now = now or timezone.now()
+
+    def prepare(sale: Sale) -> None:
+        problems = {}
+        if sale.starts_at is None:
+            problems["starts_at"] = ["A scheduled sale needs a start time."]
+        if sale.ends_at is None:
+            problems["ends_at"] = ["A scheduled sale needs an end time."]
+        elif sale.ends_at <= now:
+            problems["ends_at"] = ["The end time has already passed."]
+        if problems:
+            summary = " ".join(messages[0] for messages in problems.values())
+            raise ApplicationError("invalid", f"Cannot schedule: {summary}", fields=problems)
+
+    return _transition(
+        sale_id, "schedule", prepare=prepare, effect=lambda sale, ever: _arm(sale, S.SCHEDULED, ever)
+    )
+
+
+def sale_go_live(*, sale_id: int, now: datetime | None = None) -> Sale:
+    """Arm the sale now: its stock, limits and rates go to Redis with status live."""
+    now = now or timezone.now()
+
+    def prepare(sale: Sale) -> None:
+        if sale.ends_at is not None and sale.ends_at <= now:
+            raise ApplicationError(
+                "invalid_transition", f"Sale {sale.pk} cannot go live: its end time has passed."
+            )
+        if sale.starts_at is None or sale.starts_at > now:
+            sale.starts_at = now  # going live early moves the start to now
+        sale.went_live_at = sale.went_live_at or now
+
+    return _transition(
+        sale_id, "go_live", prepare=prepare, effect=lambda sale, ever: _arm(sale, S.LIVE, ever)
+    )
+
+
+def _set_live_status(sale: Sale, status: str, ever_live: bool) -> None:
+    if live.live_set_status(sale_id=sale.pk, status=status) is None:
+        _arm(sale, status, ever_live)  # the state was lost: rebuild it (refused until drained)
+
+
+def sale_pause(*, sale_id: int) -> Sale:
+    return _transition(sale_id, "pause", effect=lambda sale, ever: _set_live_status(sale, S.PAUSED, ever))
+
+
+def sale_resume(*, sale_id: int) -> Sale:
+    return _transition(sale_id, "resume", effect=lambda sale, ever: _set_live_status(sale, S.LIVE, ever))
+
+
+def sale_end(*, sale_id: int, now: datetime | None = None) -> Sale:
+    now = now or timezone.now()
+
+    def prepare(sale: Sale) -> None:
+        sale.ended_at = now
+        if sale.ends_at is None or sale.ends_at > now:
+            sale.ends_at = now
+
+    def effect(sale: Sale, ever_live: bool) -> None:
+        # An ended sale keeps its state (figures, ledger) with status ended; the
+        # buy script refuses it. A draft never had state: nothing is written.
+        live.live_set_status(sale_id=sale.pk, status=S.ENDED, ends_at=sale.ends_at)
+
+    return _transition(sale_id, "end", prepare=prepare, effect=effect)
+
+
+def sale_mark_sold_out(*, sale_id: int) -> Sale:
+    """Record in PostgreSQL that Redis sold the last unit. Checked again under
+    the row lock: a restock that slipped in since the sweep looked wins."""
+
+    def prepare(sale: Sale) -> None:
+        state = live.live_state(sale.pk)
+        if state is None or state.remaining > 0:
+            raise ApplicationError("invalid_transition", f"Sale {sale.pk} has stock again; not sold out.")
+
+    return _transition(sale_id, "mark_sold_out", prepare=prepare)
+
+
+@transaction.atomic
+def sale_restock(*, sale_id: int, units: int) -> Sale:
+    """Add units to a sale. A live or sold-out sale gets them at once (a sold-out
+    one goes live again); a draft or scheduled one just offers more."""
+    if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+        raise ApplicationError(
+            "invalid", "Restock needs a positive number of units.", fields={"units": ["must be ≥ 1"]}
+        )
+    sale = Sale.objects.select_for_update().get(pk=sale_id)
+    if sale.status == S.ENDED:
+        raise ApplicationError("invalid_transition", f"Sale {sale.pk} has ended; it cannot be restocked.")
+    sale.quantity += units
+    try:
+        sale.full_clean(exclude=["merchant"])
+    except ValidationError as error:
+        raise _invalid(error) from error
+    reopening = sale.status == S.SOLD_OUT
+    if reopening:
+        sale.status = S.LIVE
+    sale.save()
+    if sale.status != S.DRAFT and live.live_restock(sale_id=sale.pk, units=units) is None:
+        # The state was lost; rebuild it (with the new quantity) instead.
+        _arm(sale, sale.status, sale.went_live_at is not None)
+    if reopening:
+        live.live_set_status(sale_id=sale.pk, status=S.LIVE)
+    return sale
+
+
+def sales_sweep(*, now: datetime | None = None) -> dict[str, list[int]]:
+    """The scheduler's tick: start sales whose time came, end those whose time is
+    up, and record the ones Redis has sold out. Safe to run at any moment and any
+    number of times; a sale whose start passed while the scheduler was down
+    starts now, unless its end passed too (then it ends, never reopening)."""
+    now = now or timezone.now()
+    done: dict[str, list[int]] = {"went_live": [], "ended": [], "sold_out": []}
+
+    def attempt(kind: str, action: Callable[..., Sale], sale_id: int) -> None:
+        try:
+            action(sale_id=sale_id)
+            done[kind].append(sale_id)
+        except ApplicationError as error:  # raced with a merchant, or a dependency is down
+            logger.warning("sweep: sale %s not %s: %s", sale_id, kind, error.message)
+
+    for sale_id in Sale.objects.filter(status__in=OPEN_STATUSES, ends_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        attempt("ended", sale_end, sale_id)
+    for sale_id in Sale.objects.filter(status=S.SCHEDULED, starts_at__lte=now).values_list("pk", flat=True):
+        attempt("went_live", sale_go_live, sale_id)
+    live_ids = list(Sale.objects.filter(status=S.LIVE).values_list("pk", flat=True))
+    for sale_id, state in live.live_states(live_ids).items():
+        if state is not None and state.remaining == 0:
+            attempt("sold_out", sale_mark_sold_out, sale_id)
+    return done
+
+
+def sale_init(*, merchant: Any, sku: str, quantity: int, unit_price: Any) -> Sale:
+    """The seed's POST /init: end this merchant's open sale of the SKU, if any,
+    and start a fresh live one with `quantity` units."""
+    open_sale = Sale.objects.filter(sku=sku, status__in=OPEN_STATUSES).first()
+    if open_sale is not None and open_sale.merchant_id != merchant.pk:
+        raise ApplicationError("conflict", f"SKU {sku!r} is on sale by another merchant.")
+    # A draft does not hold the SKU: the new sale is validated before the old one ends.
+    sale = sale_create(merchant=merchant, product_name=sku, sku=sku, quantity=quantity, unit_price=unit_price)
+    if open_sale is not None:
+        sale_end(sale_id=open_sale.pk)
+    return sale_go_live(sale_id=sale.pk)
+
+
+MERCHANTS_GROUP = "Merchants"
+
+
+@transaction.atomic
+def merchant_create(*, username: str, password: str, email: str = "") -> Any:
+    """A merchant signs in to the admin pages (is_staff) with the Merchants
+    group's permissions; sales.admin scopes every row to its owner."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise ApplicationError("conflict", f"A user named {username!r} already exists.")
+    merchant = user_model.objects.create_user(
+        username=username, password=password, email=email, is_staff=True
+    )
+    merchant.groups.add(Group.objects.get(name=MERCHANTS_GROUP))
+    return merchant

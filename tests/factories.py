@@ -1,0 +1,39 @@
+"""Merchants, sales and API clients for tests, made through the real services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+
+from sales import services
+from sales.models import MerchantToken, Sale
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_merchant(username: str) -> Any:
+    return services.merchant_create(username=username, password=PASSWORD)
+
+
+def make_sale(merchant: Any, *, live: bool = False, **fields: Any) -> Sale:
+    now = timezone.now()
+    defaults: dict[str, Any] = {
+        "product_name": "Phone",
+        "sku": f"sku-{Sale.objects.count() + 1}-{merchant.pk}",
+        "unit_price": Decimal("499.00"),
+        "quantity": 100,
+        "starts_at": now,
+        "ends_at": now + timedelta(hours=1),
+    }
+    sale = services.sale_create(merchant=merchant, **{**defaults, **fields})
+    return services.sale_go_live(sale_id=sale.pk) if live else sale
+
+
+def api_client(merchant: Any) -> Client:
+    """A test client that sends the merchant's bearer token on every request."""
+    _, raw = MerchantToken.issue(merchant=merchant, name="test")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")

@@ -1,0 +1,131 @@
+"""A merchant sees and changes only their own sales, in the API and the admin
+pages; guessing another's sale id gets "not found". Operators see all."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+from django.test import Client
+
+from sales.models import SaleStatus
+from tests.factories import PASSWORD, api_client, make_sale
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.mark.parametrize("owner_side", ["owner", "other"])
+def test_api_hides_the_other_merchants_sale(owner, other_merchant, owner_side: str) -> None:
+    mine, theirs = (owner, other_merchant) if owner_side == "owner" else (other_merchant, owner)
+    sale = make_sale(theirs, live=True)
+    client = api_client(mine)
+
+    assert client.get(f"/api/v1/sales/{sale.pk}").status_code == 404
+    assert [s["id"] for s in client.get("/api/v1/sales").json()] == []
+    for action in ("pause", "end", "go-live", "schedule", "resume"):
+        response = client.post(f"/api/v1/sales/{sale.pk}/{action}")
+        assert response.status_code == 404, action
+        assert response.json()["detail"] == f"No sale {sale.pk}."
+    assert (
+        client.post(
+            f"/api/v1/sales/{sale.pk}/restock", {"units": 5}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    assert (
+        client.patch(f"/api/v1/sales/{sale.pk}", {"quantity": 1}, content_type="application/json").status_code
+        == 404
+    )
+
+    sale.refresh_from_db()
+    assert (sale.status, sale.quantity) == (SaleStatus.LIVE, 100)
+    assert api_client(theirs).get(f"/api/v1/sales/{sale.pk}").status_code == 200
+
+
+def test_admin_pages_hide_the_other_merchants_sale(owner, other_merchant) -> None:
+    sale = make_sale(owner, live=True, product_name="Owner's phone")
+    intruder = signed_in(other_merchant)
+
+    listing = intruder.get("/admin/sales/sale/")
+    assert listing.status_code == 200
+    assert "Owner&#x27;s phone" not in listing.content.decode()
+    assert intruder.get(f"/admin/sales/sale/{sale.pk}/change/").status_code == 302  # "doesn't exist" redirect
+    assert intruder.post(f"/admin/sales/sale/{sale.pk}/transition/end/").status_code == 404
+    assert intruder.post(f"/admin/sales/sale/{sale.pk}/restock/", {"units": 3}).status_code == 404
+    sale.refresh_from_db()
+    assert (sale.status, sale.quantity) == (SaleStatus.LIVE, 100)
+
+    mine = signed_in(owner)
+    assert "Owner&#x27;s phone" in mine.get("/admin/sales/sale/").content.decode()
+    page = mine.get(f"/admin/sales/sale/{sale.pk}/change/")
+    assert page.status_code == 200
+    assert "remaining 100" in page.content.decode()
+
+
+def test_orders_admin_is_scoped_too(owner, other_merchant) -> None:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from orders.models import Order
+
+    sale = make_sale(owner, live=True)
+    Order.objects.create(
+        sale=sale,
+        user_id="shopper-1",
+        quantity=1,
+        unit_price=Decimal("1"),
+        accepted_at=datetime.now(UTC),
+    )
+    assert "shopper-1" in signed_in(owner).get("/admin/orders/order/").content.decode()
+    assert "shopper-1" not in signed_in(other_merchant).get("/admin/orders/order/").content.decode()
+
+
+def test_operator_sees_every_merchants_sales(owner, other_merchant, operator) -> None:
+    first, second = make_sale(owner), make_sale(other_merchant)
+    page = signed_in(operator).get("/admin/sales/sale/").content.decode()
+    assert first.sku in page and second.sku in page
+
+
+def test_merchant_runs_a_sale_from_the_admin(owner) -> None:
+    client = signed_in(owner)
+    created = client.post(
+        "/admin/sales/sale/add/",
+        {
+            "product_name": "Console",
+            "sku": "console-1",
+            "unit_price": "299.00",
+            "currency": "EUR",
+            "quantity": "50",
+            "starts_at_0": "2030-01-01",
+            "starts_at_1": "10:00:00",
+            "ends_at_0": "2030-01-01",
+            "ends_at_1": "11:00:00",
+            "per_user_limit": "1",
+            "rate": "100",
+            "burst": "100",
+            "admission_rate": "10",
+        },
+    )
+    assert created.status_code == 302, created.content.decode()[:2000]
+    sale = owner.sales.get(sku="console-1")
+    assert sale.status == SaleStatus.DRAFT
+
+    assert client.post(f"/admin/sales/sale/{sale.pk}/transition/schedule/").status_code == 302
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.SCHEDULED
+    client.post(f"/admin/sales/sale/{sale.pk}/transition/go_live/")
+    client.post(f"/admin/sales/sale/{sale.pk}/transition/pause/")
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.PAUSED
+    client.post(f"/admin/sales/sale/{sale.pk}/restock/", {"units": 5})
+    sale.refresh_from_db()
+    assert sale.quantity == 55
+    client.post("/admin/sales/sale/", {"action": "end_selected", "_selected_action": [sale.pk]})
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.ENDED
