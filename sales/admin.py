@@ -41,6 +41,7 @@ TRANSITION_BUTTONS: dict[str, tuple[str, Callable[..., Sale]]] = {
     "pause": ("Pause", services.sale_pause),
     "resume": ("Resume", services.sale_resume),
     "end": ("End sale", services.sale_end),
+    "rearm": ("Re-arm", services.sale_rearm),
 }
 
 

@@ -88,6 +88,9 @@ _transition_endpoint("go-live", services.sale_go_live, "Arm the sale now")
 _transition_endpoint("pause", services.sale_pause, "Pause: buys are refused until resumed")
 _transition_endpoint("resume", services.sale_resume, "Resume a paused sale")
 _transition_endpoint("end", services.sale_end, "End the sale (final)")
+_transition_endpoint(
+    "rearm", services.sale_rearm, "Write the live state again (rebuilt from PostgreSQL if Redis lost it)"
+)
 
 
 @router.post(

@@ -33,13 +33,15 @@ logger = logging.getLogger(__name__)
 
 S = SaleStatus
 # action -> (statuses it may start from, status it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "schedule": (frozenset({S.DRAFT}), S.SCHEDULED),
     "go_live": (frozenset({S.DRAFT, S.SCHEDULED}), S.LIVE),
     "pause": (frozenset({S.LIVE, S.SOLD_OUT}), S.PAUSED),
     "resume": (frozenset({S.PAUSED}), S.LIVE),
     "mark_sold_out": (frozenset({S.LIVE}), S.SOLD_OUT),
     "end": (frozenset({S.DRAFT, S.SCHEDULED, S.LIVE, S.PAUSED, S.SOLD_OUT}), S.ENDED),
+    # Re-arm keeps the status and rewrites the live state (rebuilt if Redis lost it).
+    "rearm": (frozenset({S.SCHEDULED, S.LIVE, S.PAUSED, S.SOLD_OUT}), None),
 }
 EDITABLE_STATUSES = frozenset({S.DRAFT, S.SCHEDULED})
 CONFIG_FIELDS = (
@@ -156,11 +158,11 @@ def _transition(
         ever_live = sale.went_live_at is not None
         if prepare:
             prepare(sale)
-        sale.status = target
+        sale.status = target or sale.status
         _save(sale)
         if effect:
             effect(sale, ever_live)
-    logger.info("sale %s: %s -> %s", sale.pk, action, target)
+    logger.info("sale %s: %s -> %s", sale.pk, action, sale.status)
     return sale
 
 
@@ -237,6 +239,18 @@ def sale_end(*, sale_id: int, now: datetime | None = None) -> Sale:
     return _transition(sale_id, "end", prepare=prepare, effect=effect)
 
 
+def sale_rearm(*, sale_id: int) -> Sale:
+    """Write the sale's live state again from PostgreSQL. Existing stock figures
+    are kept; a state Redis lost is rebuilt (refused until the order topic is
+    drained, see _remaining_for_new_state)."""
+
+    def effect(sale: Sale, ever_live: bool) -> None:
+        status = S.LIVE if sale.status == S.SOLD_OUT else sale.status
+        _arm(sale, status, ever_live)
+
+    return _transition(sale_id, "rearm", effect=effect)
+
+
 def sale_mark_sold_out(*, sale_id: int) -> Sale:
     """Record in PostgreSQL that Redis sold the last unit. Checked again under
     the row lock: a restock that slipped in since the sweep looked wins."""
@@ -279,11 +293,12 @@ def sale_restock(*, sale_id: int, units: int) -> Sale:
 
 def sales_sweep(*, now: datetime | None = None) -> dict[str, list[int]]:
     """The scheduler's tick: start sales whose time came, end those whose time is
-    up, and record the ones Redis has sold out. Safe to run at any moment and any
+    up, record the ones Redis has sold out, and re-arm any whose live state
+    Redis lost. Safe to run at any moment and any
     number of times; a sale whose start passed while the scheduler was down
     starts now, unless its end passed too (then it ends, never reopening)."""
     now = now or timezone.now()
-    done: dict[str, list[int]] = {"went_live": [], "ended": [], "sold_out": []}
+    done: dict[str, list[int]] = {"went_live": [], "ended": [], "sold_out": [], "rearmed": []}
 
     def attempt(kind: str, action: Callable[..., Sale], sale_id: int) -> None:
         try:
@@ -298,10 +313,15 @@ def sales_sweep(*, now: datetime | None = None) -> dict[str, list[int]]:
         attempt("ended", sale_end, sale_id)
     for sale_id in Sale.objects.filter(status=S.SCHEDULED, starts_at__lte=now).values_list("pk", flat=True):
         attempt("went_live", sale_go_live, sale_id)
-    live_ids = list(Sale.objects.filter(status=S.LIVE).values_list("pk", flat=True))
-    for sale_id, state in live.live_states(live_ids).items():
-        if state is not None and state.remaining == 0:
-            attempt("sold_out", sale_mark_sold_out, sale_id)
+    armed = list(Sale.objects.filter(status__in=OPEN_STATUSES).values("pk", "status"))
+    states = live.live_states([row["pk"] for row in armed])
+    for row in armed:
+        state = states[row["pk"]]
+        if state is None:
+            logger.warning("sweep: sale %s has no live state in Redis; re-arming", row["pk"])
+            attempt("rearmed", sale_rearm, row["pk"])
+        elif row["status"] == S.LIVE and state.remaining == 0:
+            attempt("sold_out", sale_mark_sold_out, row["pk"])
     return done
 
 

@@ -69,3 +69,53 @@ def operator(db: None) -> Any:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_superuser("operator", password=PASSWORD)
+
+
+def commit_orders_topic_to_end() -> None:
+    """Mark every message on the orders topic as consumed by the order
+    consumer's group: the state a drained pipeline leaves behind."""
+    from confluent_kafka import Consumer, TopicPartition
+    from django.conf import settings
+
+    consumer = Consumer(
+        {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": settings.KAFKA_ORDERS_GROUP}
+    )
+    try:
+        topic = settings.KAFKA_ORDERS_TOPIC
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = []
+        for number in partitions:
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, number), timeout=10)
+            ends.append(TopicPartition(topic, number, high))
+        consumer.commit(offsets=ends, asynchronous=False)
+    finally:
+        consumer.close()
+
+
+def database_url_for_tests() -> str:
+    """DATABASE_URL of the test database, for the real processes a test starts."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_process(args: list[str], log_name: str, **env: str) -> subprocess.Popen:
+    """Start one of the product's processes against the test database; its
+    output goes to .stack/logs/test-<log_name>.log."""
+    import os
+
+    log_dir = ROOT / ".stack" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_dir / f"test-{log_name}.log", "w")  # noqa: SIM115 - lives as long as the process
+    environment = {**os.environ, "DATABASE_URL": database_url_for_tests(), **env}
+    return subprocess.Popen(args, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
