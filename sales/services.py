@@ -339,6 +339,28 @@ def sale_init(*, merchant: Any, sku: str, quantity: int, unit_price: Any) -> Sal
 
 
 MERCHANTS_GROUP = "Merchants"
+# What a merchant may do in the admin pages (rows are further scoped to their own).
+MERCHANT_PERMISSIONS = [
+    ("sales", "add_sale"),
+    ("sales", "change_sale"),
+    ("sales", "view_sale"),
+    ("sales", "add_merchanttoken"),
+    ("sales", "view_merchanttoken"),
+    ("sales", "delete_merchanttoken"),
+    ("orders", "view_order"),
+]
+
+
+def merchants_group() -> Any:
+    """The Merchants group with its permissions (made by migration 0002; made
+    again here if it was removed, e.g. by a database flush)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name=MERCHANTS_GROUP)
+    if created:
+        for app_label, codename in MERCHANT_PERMISSIONS:
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group
 
 
 @transaction.atomic
@@ -346,7 +368,6 @@ def merchant_create(*, username: str, password: str, email: str = "") -> Any:
     """A merchant signs in to the admin pages (is_staff) with the Merchants
     group's permissions; sales.admin scopes every row to its owner."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
 
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
@@ -354,5 +375,5 @@ def merchant_create(*, username: str, password: str, email: str = "") -> Any:
     merchant = user_model.objects.create_user(
         username=username, password=password, email=email, is_staff=True
     )
-    merchant.groups.add(Group.objects.get(name=MERCHANTS_GROUP))
+    merchant.groups.add(merchants_group())
     return merchant
