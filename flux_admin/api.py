@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from flux_admin.api_errors import fields_of
 from flux_admin.errors import ApplicationError
 from sales.api import router as sales_router
 from sales.compat import router as compat_router
@@ -23,17 +24,6 @@ STATUS_OF_CODE = {
     "not_drained": 409,
     "unavailable": 503,
 }
-
-
-def _fields_of(errors: list[dict]) -> dict[str, list[str]]:
-    """ninja's error list -> {"quantity": ["Input should be a valid integer"]}."""
-    fields: dict[str, list[str]] = {}
-    for error in errors:
-        location = [
-            str(part) for part in error.get("loc", []) if part not in ("body", "payload", "query", "path")
-        ]
-        fields.setdefault(".".join(location) or "body", []).append(error.get("msg", "invalid"))
-    return fields
 
 
 def install_error_handlers(target: NinjaAPI) -> None:
@@ -50,7 +40,7 @@ def install_error_handlers(target: NinjaAPI) -> None:
 
     @target.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
-        fields = _fields_of(error.errors)
+        fields = fields_of(error.errors)
         summary = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
         return target.create_response(
             request,

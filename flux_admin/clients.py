@@ -24,7 +24,7 @@ _lock = threading.RLock()  # re-entrant: a script builds the client it runs on
 _clients: dict[str, tuple[int, object]] = {}
 
 
-def _per_process(name: str, build: Callable[[], T]) -> T:
+def per_process(name: str, build: Callable[[], T]) -> T:
     pid = os.getpid()
     entry = _clients.get(name)
     if entry is None or entry[0] != pid:
@@ -38,7 +38,7 @@ def _per_process(name: str, build: Callable[[], T]) -> T:
 
 def redis_client() -> redis.Redis:
     """The process's Redis client (a thread-safe connection pool)."""
-    return _per_process(
+    return per_process(
         "redis",
         lambda: redis.Redis.from_url(
             settings.REDIS_URL,
@@ -52,11 +52,11 @@ def redis_client() -> redis.Redis:
 def redis_script(name: str, source: str) -> redis.commands.core.Script:
     """A Lua script bound to the process's client. Calling it sends EVALSHA
     (one round trip); redis-py loads the source once if the server lacks it."""
-    return _per_process(f"script:{name}", lambda: redis_client().register_script(source))
+    return per_process(f"script:{name}", lambda: redis_client().register_script(source))
 
 
 def kafka_admin() -> AdminClient:
-    return _per_process(
+    return per_process(
         "kafka_admin",
         lambda: AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "log_level": 3}),
     )
@@ -74,7 +74,7 @@ def kafka_producer_config() -> dict[str, object]:
 
 
 def kafka_producer() -> Producer:
-    return _per_process("kafka_producer", lambda: Producer(kafka_producer_config()))
+    return per_process("kafka_producer", lambda: Producer(kafka_producer_config()))
 
 
 def reset_clients() -> None:

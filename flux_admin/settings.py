@@ -148,12 +148,24 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # The sweep runs every second: Celery's per-task lines would drown the log.
     "loggers": {
-        name: {"level": "WARNING"}
-        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat", "kafka", "confluent_kafka")
+        # The sweep runs every second: Celery's per-task lines would drown the log.
+        **{
+            name: {"level": "WARNING"}
+            for name in (
+                "celery.app.trace",
+                "celery.worker.strategy",
+                "celery.beat",
+                "kafka",
+                "confluent_kafka",
+            )
+        },
+        # A 409 sold out or a 302 to the waiting room is the buy API's everyday answer,
+        # not a warning: logging each one would cost more than deciding it. 5xx still log.
+        "django.request": {"level": "ERROR"},
     },
 }
+
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The consumer group of `manage.py consume_orders`.
@@ -173,3 +185,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 5},
     },
 }
+
+# --- the buy API -------------------------------------------------------------------
+# How long a buy request waits for Kafka's acknowledgement before answering
+# "accepted, pending" (the reservation stays in the ledger for re-publication).
+BUY_KAFKA_ACK_TIMEOUT = float(env_str("BUY_KAFKA_ACK_TIMEOUT", "1.0"))
+BUY_MAX_BODY_BYTES = env_int("BUY_MAX_BODY_BYTES", 1024)
+# Session-backed messages: the cookie-backed default builds a signer on every
+# request, buy requests included.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -10,6 +10,7 @@ from ninja import Router
 
 from sales import services
 from sales.auth import DemoModeAuth, merchant_auth
+from sales.buy_api import RESPONSES, order_endpoint
 from sales.schemas import ErrorOut, InitIn, InitOut
 
 router = Router(tags=["seed compatibility"])
@@ -26,3 +27,8 @@ def init_sale(request: HttpRequest, payload: InitIn) -> InitOut:
         merchant=request.user, sku=payload.productId, quantity=payload.quantity, unit_price=payload.price
     )
     return InitOut(message="Sale initialized", productId=sale.sku, quantity=sale.quantity, saleId=sale.pk)
+
+
+router.post("/order", auth=None, response=RESPONSES, summary="Seed-compatible buy: productId is the SKU")(
+    order_endpoint
+)

@@ -7,6 +7,7 @@ state or the new one, never half of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +23,8 @@ from sales import keys
 from sales.models import Sale
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
+# How long a web process may answer sold_out from memory (sales/buying.py).
+SOLD_OUT_FLAG_MS = 1000
 
 
 @cache
@@ -80,7 +83,23 @@ def live_arm(*, sale: Sale, status: str, remaining_if_new: int) -> tuple[int, in
     remaining, sold, created = run_script(
         "arm", keys=[keys.state_key(sale.pk)], args=[status, remaining_if_new, *_config(sale)]
     )
+    _redis_call(lambda client: client.set(keys.sku_key(sale.sku), sale.pk))
     return int(remaining), int(sold), bool(created)
+
+
+def live_release_sku(*, sale: Sale) -> None:
+    """The sale no longer sells its SKU (it ended). Only this sale's entry is
+    removed: the row lock held by the caller keeps any other sale of the SKU
+    from going live meanwhile (one open sale per SKU)."""
+    key = keys.sku_key(sale.sku)
+    _redis_call(lambda client: client.get(key) == str(sale.pk).encode() and client.delete(key))
+
+
+def _redis_call(operation: Callable[[redis.Redis], object]) -> object:
+    try:
+        return operation(redis_client())
+    except redis.RedisError as error:
+        raise ServiceUnavailable(f"Redis cannot take the change now: {error}") from error
 
 
 def live_set_status(*, sale_id: int, status: str, ends_at: datetime | None = None) -> str | None:
@@ -92,16 +111,13 @@ def live_set_status(*, sale_id: int, status: str, ends_at: datetime | None = Non
 
 
 def live_restock(*, sale_id: int, units: int) -> tuple[int, int] | None:
-    result = run_script("restock", keys=[keys.state_key(sale_id)], args=[units])
+    result = run_script("restock", keys=[keys.state_key(sale_id)], args=[units, SOLD_OUT_FLAG_MS + 100])
     return (int(result[0]), int(result[1])) if result else None
 
 
 def live_forget(*, sale_id: int) -> None:
     """Delete a sale's fixed keys (a scheduled sale edited before it sold anything)."""
-    try:
-        redis_client().delete(*keys.all_keys(sale_id))
-    except redis.RedisError as error:
-        raise ServiceUnavailable(f"Redis cannot take the change now: {error}") from error
+    _redis_call(lambda client: client.delete(*keys.all_keys(sale_id)))
 
 
 def _decode(raw: dict[bytes, bytes]) -> LiveState:

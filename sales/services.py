@@ -82,6 +82,7 @@ def sale_create(*, merchant: Any, **fields: Any) -> Sale:
 def sale_update(*, sale_id: int, **fields: Any) -> Sale:
     """Edit a sale's definition, only while nothing can have been sold (draft, scheduled)."""
     sale = Sale.objects.select_for_update().get(pk=sale_id)
+    previous_sku = sale.sku
     if sale.status not in EDITABLE_STATUSES:
         raise ApplicationError(
             "invalid_transition",
@@ -95,6 +96,7 @@ def sale_update(*, sale_id: int, **fields: Any) -> Sale:
     if sale.status == S.SCHEDULED:
         # Nothing is sold before a sale goes live: its state is rewritten whole.
         live.live_forget(sale_id=sale.pk)
+        live.live_release_sku(sale=Sale(pk=sale.pk, sku=previous_sku))
         live.live_arm(sale=sale, status=S.SCHEDULED, remaining_if_new=sale.quantity)
     return sale
 
@@ -235,6 +237,7 @@ def sale_end(*, sale_id: int, now: datetime | None = None) -> Sale:
         # An ended sale keeps its state (figures, ledger) with status ended; the
         # buy script refuses it. A draft never had state: nothing is written.
         live.live_set_status(sale_id=sale.pk, status=S.ENDED, ends_at=sale.ends_at)
+        live.live_release_sku(sale=sale)
 
     return _transition(sale_id, "end", prepare=prepare, effect=effect)
 
@@ -359,7 +362,9 @@ def merchants_group() -> Any:
     group, created = Group.objects.get_or_create(name=MERCHANTS_GROUP)
     if created:
         for app_label, codename in MERCHANT_PERMISSIONS:
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
     return group
 
 

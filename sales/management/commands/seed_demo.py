@@ -46,6 +46,8 @@ class Command(BaseCommand):
             )
         if sale.status in (SaleStatus.DRAFT, SaleStatus.SCHEDULED):
             sale = services.sale_go_live(sale_id=sale.pk)
+        else:
+            sale = services.sale_rearm(sale_id=sale.pk)  # make sure Redis has it
 
         base = os.environ.get("FLUX_PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('FLUX_PORT', '8000')}")
         self.stdout.write(

@@ -1,0 +1,43 @@
+-- wrk script: every request is a new shopper with a new idempotency key.
+-- Usage: wrk -s bench/buy.lua URL -- <sale id> [report file]
+local counter = 0
+local thread_id = 0
+local threads = {}
+local sale_id, report_path
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  sale_id = args[1] or "1"
+  thread_id = tid
+  statuses = {}
+  path = "/api/v1/sales/" .. sale_id .. "/buy"
+end
+
+function request()
+  counter = counter + 1
+  local id = string.format("w%d-%d-%d", thread_id, counter, math.random(1, 1000000000))
+  return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Idempotency-Key"] = id},
+    '{"user_id":"' .. id .. '","quantity":1}')
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local totals = {}
+  for _, thread in ipairs(threads) do
+    local counts = thread:get("statuses")
+    for status, n in pairs(counts) do totals[status] = (totals[status] or 0) + n end
+  end
+  local parts = {}
+  for status, n in pairs(totals) do table.insert(parts, string.format('"%d": %d', status, n)) end
+  io.write(string.format('{"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "errors": %d, "statuses": {%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status,
+    table.concat(parts, ", ")))
+end

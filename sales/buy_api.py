@@ -1,0 +1,134 @@
+"""The buy endpoint, POST /api/v1/sales/{id}/buy, and the seed's POST /order.
+
+The edge parses and checks the request in the cheapest order (size, key, body),
+calls sales.buying.buy() and turns its outcome into an HTTP status. The body is
+read by hand rather than by a ninja Schema parameter so that the order of
+those checks, and their status codes, are ours (413 before 400 before 422).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import redis
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from pydantic import ValidationError
+
+from flux_admin.api_errors import fields_of
+from sales import buying
+from sales.schemas import BuyIn, BuyOut, OrderIn
+
+HTTP_STATUS = {
+    buying.ACCEPTED: 200,
+    buying.PENDING: 202,
+    buying.RATE_LIMITED: 302,
+    buying.SOLD_OUT: 409,
+    buying.NOT_STARTED: 409,
+    buying.PAUSED: 409,
+    buying.ENDED: 409,
+    buying.LIMIT_REACHED: 409,
+    buying.NOT_FOUND: 404,
+    buying.KEY_REUSED: 422,
+    buying.UNAVAILABLE: 503,
+}
+
+RESPONSES = {code: BuyOut for code in sorted(set(HTTP_STATUS.values()) | {400, 413})}
+BUY_DOC = """Buy `quantity` units for `user_id`. Send a unique `Idempotency-Key` (or the seed's
+`x-idempotency-key`) per purchase intent, and the same key when retrying it: a key already decided gets
+its original outcome back. Outcomes (`status` in the body): 200 `accepted` (with `order_id`);
+202 `accepted_pending` (accepted, hand-off to Kafka still in progress; the order will be persisted);
+302 `rate_limited` to the waiting room (`Location`, `Retry-After`); 409 `sold_out`, `not_started`,
+`paused`, `ended`, `limit_reached`; 400 missing or malformed key; 422 invalid body or
+`idempotency_key_reused`; 404 unknown sale; 413 body too large; 503 `unavailable` (`Retry-After`)."""
+BUY_REQUEST_BODY = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": BuyIn.model_json_schema()}}}
+}
+
+
+def _json(
+    status: int, body: bytes, retry_after: int | None = None, location: str | None = None
+) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type="application/json")
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    if location is not None:
+        response["Location"] = location
+    return response
+
+
+def _problem(status: int, outcome: str, detail: str, fields: dict | None = None) -> HttpResponse:
+    return _json(status, json.dumps({"status": outcome, "detail": detail, "fields": fields or {}}).encode())
+
+
+def _too_large(request: HttpRequest) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > settings.BUY_MAX_BODY_BYTES
+    except ValueError:
+        return True
+
+
+def _idempotency_key(request: HttpRequest) -> str | None:
+    return request.META.get("HTTP_IDEMPOTENCY_KEY") or request.META.get("HTTP_X_IDEMPOTENCY_KEY")
+
+
+def respond(result: buying.BuyResult, sale_id: int) -> HttpResponse:
+    status = HTTP_STATUS[result.outcome]
+    location = f"/waiting-room/{sale_id}/" if result.outcome == buying.RATE_LIMITED else None
+    return _json(status, result.body, result.retry_after, location)
+
+
+def buy_endpoint(request: HttpRequest, sale_id: int) -> HttpResponse:
+    if _too_large(request):
+        return _problem(413, "too_large", f"The body is over {settings.BUY_MAX_BODY_BYTES} bytes.")
+    key = _idempotency_key(request)
+    if not key:
+        return _problem(400, "idempotency_key_missing", "Send an Idempotency-Key header (one per purchase).")
+    if not buying.IDEMPOTENCY_KEY_PATTERN.match(key):
+        return _problem(
+            400,
+            "idempotency_key_invalid",
+            "Idempotency-Key: use 1-128 letters, digits, '.', '_', ':' or '-'.",
+        )
+    try:
+        payload = BuyIn.model_validate_json(request.body)
+    except ValidationError as error:
+        fields = fields_of(error.errors())
+        return _problem(
+            422,
+            "invalid",
+            "Invalid request: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()),
+            fields,
+        )
+    result = buying.buy(
+        sale_id=sale_id, user_id=payload.user_id, quantity=payload.quantity, idempotency_key=key
+    )
+    return respond(result, sale_id)
+
+
+def order_endpoint(request: HttpRequest) -> HttpResponse:
+    """The seed's POST /order {productId, userId}: productId is the open sale's SKU.
+    The seed's idempotency header is optional here, as it was there."""
+    if _too_large(request):
+        return _problem(413, "too_large", f"The body is over {settings.BUY_MAX_BODY_BYTES} bytes.")
+    key = _idempotency_key(request) or str(uuid.uuid4())
+    if not buying.IDEMPOTENCY_KEY_PATTERN.match(key):
+        return _problem(
+            400,
+            "idempotency_key_invalid",
+            "x-idempotency-key: use 1-128 letters, digits, '.', '_', ':' or '-'.",
+        )
+    try:
+        payload = OrderIn.model_validate_json(request.body)
+        BuyIn(user_id=payload.userId)
+    except ValidationError as error:
+        return _problem(422, "invalid", "Invalid request body.", fields_of(error.errors()))
+    try:
+        sale_id = buying.sale_id_for_sku(payload.productId)
+    except redis.RedisError:
+        return _problem(503, "unavailable", "The stock service (Redis) cannot take orders right now.")
+    if sale_id is None:
+        return _problem(404, "not_found", f"No open sale of product {payload.productId!r}.")
+    result = buying.buy(sale_id=sale_id, user_id=payload.userId, quantity=1, idempotency_key=key)
+    return respond(result, sale_id)

@@ -1,0 +1,170 @@
+"""The buy decision: the hot path of the whole product.
+
+Every shopper's "Buy" lands here. The path is kept short on purpose: no ORM
+query, no logging at INFO, one Redis round trip (sales/lua/buy.lua) and, for
+an accepted order, one bounded wait for Kafka's acknowledgement.
+
+    buy()
+      1. sold-out flag     answer from memory when this process saw the sale sold out
+                           less than a second ago (most of a flash sale's traffic)
+      2. Kafka available?  refuse (503) before reserving while the broker is down
+      3. buy.lua           idempotency, window, token bucket, stock, per-user limit,
+                           reservation in the ledger — atomically
+      4. hand-off          produce the reservation's message, wait for the ack;
+                           no ack in time -> "accepted, pending", never given back
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+
+from flux_admin.clients import redis_client, redis_script
+from sales import keys
+from sales.handoff import order_publisher
+from sales.live import SOLD_OUT_FLAG_MS, lua_source
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
+
+# Outcomes, with the HTTP status each is answered with at the API edge.
+ACCEPTED = "accepted"
+PENDING = "accepted_pending"
+RATE_LIMITED = "rate_limited"
+SOLD_OUT = "sold_out"
+NOT_STARTED = "not_started"
+PAUSED = "paused"
+ENDED = "ended"
+LIMIT_REACHED = "limit_reached"
+NOT_FOUND = "not_found"
+KEY_REUSED = "idempotency_key_reused"
+UNAVAILABLE = "unavailable"
+
+DETAILS = {
+    ACCEPTED: "Order accepted.",
+    PENDING: "Order accepted; its hand-off to the order log is pending and will complete without you.",
+    RATE_LIMITED: "Too many buyers right now: wait in the waiting room.",
+    SOLD_OUT: "Sold out.",
+    NOT_STARTED: "The sale has not started.",
+    PAUSED: "The sale is paused.",
+    ENDED: "The sale has ended.",
+    LIMIT_REACHED: "You have reached this sale's per-shopper limit.",
+    NOT_FOUND: "No such sale.",
+    KEY_REUSED: "This Idempotency-Key was used for a different request.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BuyResult:
+    outcome: str
+    body: bytes  # JSON, ready to send
+    retry_after: int | None = None
+
+
+def _body(outcome: str, detail: str | None = None, **fields: object) -> bytes:
+    return json.dumps({"status": outcome, "detail": detail or DETAILS[outcome], **fields}).encode()
+
+
+def _refusal(outcome: str, sale_id: int) -> BuyResult:
+    return BuyResult(outcome, _body(outcome, sale_id=sale_id))
+
+
+def _unavailable(what: str) -> BuyResult:
+    return BuyResult(
+        UNAVAILABLE, _body(UNAVAILABLE, f"{what} cannot take orders right now; retry shortly."), 1
+    )
+
+
+# Per process: sale id -> (expires at, monotonic seconds; the idempotency keys that
+# bought). While set, a request whose key did not buy is answered sold_out from
+# memory: nothing new can be accepted while the sale is sold out, and a restock
+# reopens it only after the flag has expired everywhere (restock.lua).
+_sold_out_flags: dict[int, tuple[float, frozenset[str]]] = {}
+
+
+def buy(
+    *, sale_id: int, user_id: str, quantity: int, idempotency_key: str, admitted: bool = False
+) -> BuyResult:
+    """Decide one purchase. Inputs are already validated (the API edge does it)."""
+    flag = _sold_out_flags.get(sale_id)
+    if flag is not None and flag[0] > time.monotonic() and idempotency_key not in flag[1]:
+        return _refusal(SOLD_OUT, sale_id)  # the herd after the stock is gone: no round trip
+
+    publisher = order_publisher()
+    if not publisher.available:
+        return _unavailable("The order log (Kafka)")
+
+    order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
+    fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
+    tag = keys.sale_tag(sale_id)
+    try:
+        result = redis_script("buy", lua_source("buy"))(
+            keys=[
+                f"{tag}:state", f"{tag}:bucket", f"{tag}:users", f"{tag}:idem:{idempotency_key}",
+                f"{tag}:ledger", f"{tag}:pending", f"{tag}:accepted",
+            ],
+            args=[order_id, user_id, quantity, fingerprint, idempotency_key, sale_id, "1" if admitted else "0"],
+        )  # fmt: skip
+    except redis.RedisError:
+        return _unavailable("The stock service (Redis)")
+
+    kind = result[0].decode()
+    if kind == ACCEPTED:
+        acknowledged = publisher.publish(
+            key=order_id.encode(), value=result[1], timeout=settings.BUY_KAFKA_ACK_TIMEOUT
+        )
+        outcome = ACCEPTED if acknowledged else PENDING
+        return BuyResult(
+            outcome, _accepted_body(outcome, order_id, sale_id, user_id, quantity, int(result[2]))
+        )
+    if kind == "replay":
+        return _replay(result[1].decode(), fingerprint, sale_id, user_id, quantity)
+    if kind == RATE_LIMITED:
+        retry_after = max(1, -(-int(result[1]) // 1000))
+        return BuyResult(RATE_LIMITED, _body(RATE_LIMITED, sale_id=sale_id), retry_after)
+    if kind == SOLD_OUT and result[1]:
+        accepted_keys = frozenset(k.decode() for k in result[1])
+        _sold_out_flags[sale_id] = (time.monotonic() + SOLD_OUT_FLAG_MS / 1000, accepted_keys)
+    return _refusal(kind, sale_id)
+
+
+def _accepted_body(
+    outcome: str, order_id: str, sale_id: int, user_id: str, quantity: int, accepted_ms: int
+) -> bytes:
+    return _body(
+        outcome,
+        order_id=order_id,
+        sale_id=sale_id,
+        user_id=user_id,
+        quantity=quantity,
+        accepted_at_ms=accepted_ms,
+    )
+
+
+def _replay(record: str, fingerprint: str, sale_id: int, user_id: str, quantity: int) -> BuyResult:
+    """A key decided before: the same outcome and body, or 422 if the request differs."""
+    stored_fingerprint, outcome, order_id, decided_ms = record.split("|", 3)
+    if stored_fingerprint != fingerprint:
+        return _refusal(KEY_REUSED, sale_id)
+    if outcome == ACCEPTED:
+        return BuyResult(
+            ACCEPTED, _accepted_body(ACCEPTED, order_id, sale_id, user_id, quantity, int(decided_ms))
+        )
+    return _refusal(outcome, sale_id)
+
+
+def forget_sold_out_flags() -> None:
+    """Tests: start each from a process that has seen nothing."""
+    _sold_out_flags.clear()
+
+
+def sale_id_for_sku(sku: str) -> int | None:
+    """The open sale selling `sku` (seed-compatible POST /order), from Redis."""
+    raw = redis_client().get(keys.sku_key(sku))
+    return int(raw) if raw else None
