@@ -69,7 +69,9 @@ def kafka_producer_config() -> dict[str, object]:
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 2,
-        "log_level": 3,
+        # Connection failures are reported once by our own code (sales.handoff),
+        # not on every reconnect attempt by librdkafka.
+        "log_level": 2,
     }
 
 

@@ -62,6 +62,12 @@ class OrderPublisher:
             "reconnect.backoff.max.ms": 500,
         }
         self._producer = Producer(config)
+        # Connect and learn the topic's leaders now: left to the first order, this
+        # takes about half a second (longer than it should wait for its ack).
+        try:
+            self._producer.list_topics(topic, timeout=5)
+        except KafkaException as error:
+            self._mark_down(error.args[0].str())
         self._thread = threading.Thread(target=self._serve, name="order-publisher", daemon=True)
         self._thread.start()
 
@@ -99,9 +105,13 @@ class OrderPublisher:
         self._note_error(error)
 
     def _note_error(self, error: KafkaError) -> None:
-        if error.code() in _DOWN_CODES and self._down_since is None:
+        if error.code() in _DOWN_CODES:
+            self._mark_down(error.str())
+
+    def _mark_down(self, reason: str) -> None:
+        if self._down_since is None:
             self._down_since = time.monotonic()
-            logger.warning("kafka unavailable (%s): refusing new buys until it answers", error.str())
+            logger.warning("kafka unavailable (%s): refusing new buys until it answers", reason)
 
     def _serve(self) -> None:
         while True:

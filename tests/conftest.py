@@ -25,8 +25,23 @@ def stack(*args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Sale ids of each run start where no earlier run's did: the Kafka topics
+    outlive the test database, and tests find their orders there by sale id."""
+    import time
+
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('sales_sale', 'id'), %s)", [int(time.time() * 1000)]
+        )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def kafka_topics() -> None:
+
     from orders.topics import topics_ensure
 
     topics_ensure()
@@ -119,3 +134,103 @@ def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebServer:
+    """The product's WSGI server (granian, as in the Procfile) on a free port."""
+
+    def __init__(self, port: int, process: subprocess.Popen) -> None:
+        self.port = port
+        self.process = process
+
+    def post(
+        self, path: str, body: bytes | str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict, bytes]:
+        """One request on a new connection: (status, headers, body)."""
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(
+                "POST", path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
+            )
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebServer]:
+    import sys
+    import time
+
+    port = free_port()
+    granian = str(Path(sys.executable).parent / "granian")
+    with django_db_blocker.unblock():
+        process = start_process(
+            [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+             "--blocking-threads", "8", "--backlog", "2048", "--no-access-log", "flux_admin.wsgi:application"],
+            "granian",
+        )  # fmt: skip
+    server = WebServer(port, process)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            server.post("/api/v1/sales/0/buy", "{}")
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("granian did not start; see .stack/logs/test-granian.log") from None
+            time.sleep(0.2)
+    yield server
+    stop_process(process)
+
+
+def orders_on_topic(sale_id: int) -> list[dict]:
+    """Every order message for the sale on the orders topic, read from the start
+    up to the end offsets as they are now."""
+    import json
+
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    from django.conf import settings
+
+    topic = settings.KAFKA_ORDERS_TOPIC
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "group.id": "test-reader",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        numbers = list(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
+        ends = {n: consumer.get_watermark_offsets(TopicPartition(topic, n), timeout=10)[1] for n in numbers}
+        consumer.assign([TopicPartition(topic, n, OFFSET_BEGINNING) for n in numbers if ends[n] > 0])
+        positions = dict.fromkeys(numbers, 0)
+        found = []
+        while any(positions[n] < ends[n] for n in numbers):
+            batch = consumer.consume(1000, timeout=5)
+            if not batch:
+                raise AssertionError(f"stopped short of the end offsets: {positions} < {ends}")
+            for message in batch:
+                if message.error():
+                    continue
+                positions[message.partition()] = message.offset() + 1
+                try:
+                    order = json.loads(message.value())
+                except ValueError:
+                    continue
+                if isinstance(order, dict) and order.get("sale_id") == sale_id:
+                    found.append(order)
+        return found
+    finally:
+        consumer.close()
