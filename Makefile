@@ -15,6 +15,12 @@ run: setup
 test: stack
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## bench: load the buy API with wrk (stack and processes up) and print the table
+bench: setup
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) bench/run.py
+
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock

@@ -12,7 +12,10 @@ end
 
 function init(args)
   sale_id = args[1] or "1"
-  thread_id = tid
+  -- Unique across wrk runs too: Lua's random sequence is the same in every process
+  -- unless seeded, and a repeated key would be an idempotent replay, not a new buyer.
+  thread_id = string.format("%d%d", os.time(), tid)
+  math.randomseed(os.time() * 1000 + tid)
   statuses = {}
   path = "/api/v1/sales/" .. sale_id .. "/buy"
 end

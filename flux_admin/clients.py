@@ -68,7 +68,7 @@ def kafka_producer_config() -> dict[str, object]:
         "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
         "enable.idempotence": True,
         "acks": "all",
-        "linger.ms": 2,
+        "linger.ms": settings.KAFKA_PRODUCER_LINGER_MS,
         # Connection failures are reported once by our own code (sales.handoff),
         # not on every reconnect attempt by librdkafka.
         "log_level": 2,

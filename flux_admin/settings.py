@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The buy API's short path: answers POST .../buy and /order, skipping the rest.
+    "sales.middleware.BuyShortPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -108,6 +110,8 @@ KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX", "test." if TESTING else "")
 KAFKA_ORDERS_TOPIC = f"{KAFKA_TOPIC_PREFIX}orders"
 KAFKA_ORDERS_DLQ_TOPIC = f"{KAFKA_TOPIC_PREFIX}orders.dlq"
 KAFKA_ORDERS_PARTITIONS = env_int("KAFKA_ORDERS_PARTITIONS", 6)
+# How long the producer gathers messages into one request to the broker.
+KAFKA_PRODUCER_LINGER_MS = env_int("KAFKA_PRODUCER_LINGER_MS", 0)
 
 CHANNEL_LAYERS = {
     "default": {

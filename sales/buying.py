@@ -22,6 +22,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 import redis
 from django.conf import settings
@@ -71,7 +72,9 @@ def _body(outcome: str, detail: str | None = None, **fields: object) -> bytes:
     return json.dumps({"status": outcome, "detail": detail or DETAILS[outcome], **fields}).encode()
 
 
+@lru_cache(maxsize=4096)
 def _refusal(outcome: str, sale_id: int) -> BuyResult:
+    """Refusals do not depend on the shopper: rendered once per sale and outcome."""
     return BuyResult(outcome, _body(outcome, sale_id=sale_id))
 
 

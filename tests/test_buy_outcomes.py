@@ -146,7 +146,7 @@ def test_bad_idempotency_key_is_400(owner, key, expected: str) -> None:
         ({"user_id": "a", "quantity": "two"}, "quantity"),
         ({"user_id": "a", "quantity": 1001}, "quantity"),
         ("{not json", "body"),
-        ("[1, 2]", "user_id"),
+        ("[1, 2]", "body"),
     ],
 )
 def test_invalid_body_is_422_naming_the_field(owner, body, field: str) -> None:

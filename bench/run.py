@@ -1,0 +1,270 @@
+"""`make bench`: load the buy API with wrk on loopback and print one table.
+
+Phases (each: a fresh sale, a short warm-up, then BENCH_SECONDS of load with
+BENCH_CONNECTIONS connections from one wrk thread, every request a new shopper
+with a new idempotency key):
+
+  sold-out herd    the stock is gone; answers come from the sold-out flag
+  over-rate flood  the token bucket is empty; answers are 302 to the waiting room
+  in stock         every request is a new reservation acknowledged by Kafka
+
+After the in-stock phase it checks the books: one order message on the topic
+per unit sold (quantity - remaining in Redis), and the units sold match the
+accepted answers (see the comment there on requests wrk leaves in flight).
+
+The product's processes are the Procfile's (honcho), started here unless
+something already answers on BENCH_URL. Results go to bench-results/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flux_admin.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from confluent_kafka import Consumer, TopicPartition  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+
+from sales import services  # noqa: E402
+from sales.live import live_state  # noqa: E402
+
+URL = os.environ.get("BENCH_URL", "http://127.0.0.1:8000")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+WARM_UP_SECONDS = 3
+RESULTS = ROOT / "bench-results"
+
+
+@dataclass
+class Phase:
+    name: str
+    target_rps: int
+    target_p99_ms: float
+    requests: int = 0
+    seconds: float = 0.0
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    statuses: dict | None = None
+    counted: str = ""  # what rps counts
+
+    @property
+    def passed(self) -> bool:
+        no_5xx = not any(str(code).startswith("5") for code in (self.statuses or {}))
+        return self.rps >= self.target_rps and self.p99_ms <= self.target_p99_ms and no_5xx
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def serving() -> bool:
+    try:
+        with urllib.request.urlopen(f"{URL}/healthz", timeout=3) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start_processes() -> subprocess.Popen | None:
+    if serving():
+        log(f"using the processes already serving {URL}")
+        return None
+    log("starting the Procfile's processes (honcho)")
+    (ROOT / ".stack" / "logs").mkdir(parents=True, exist_ok=True)
+    honcho = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile"],
+        cwd=ROOT,
+        stdout=open(ROOT / ".stack" / "logs" / "bench-processes.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not serving():
+        if time.monotonic() > deadline or honcho.poll() is not None:
+            raise SystemExit("the processes did not start; see .stack/logs/bench-processes.log")
+        time.sleep(0.5)
+    return honcho
+
+
+def stop_processes(honcho: subprocess.Popen | None) -> None:
+    if honcho is not None:
+        os.killpg(honcho.pid, signal.SIGTERM)
+        honcho.wait(30)
+
+
+def bench_merchant():
+    user = get_user_model().objects.filter(username="bench").first()
+    return user or services.merchant_create(username="bench", password=os.urandom(16).hex())
+
+
+def new_sale(sku: str, **fields: object) -> int:
+    """A fresh live sale for one phase (an earlier run's sale of that SKU is ended)."""
+    from sales.models import OPEN_STATUSES, Sale
+
+    for old in Sale.objects.filter(sku=sku, status__in=OPEN_STATUSES):
+        services.sale_end(sale_id=old.pk)
+    merchant = bench_merchant()
+    sale = services.sale_create(merchant=merchant, product_name=sku, sku=sku, unit_price="1.00", **fields)
+    return services.sale_go_live(sale_id=sale.pk).pk
+
+
+def wrk(sale_id: int, seconds: int) -> dict:
+    command = [
+        "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "buy.lua"),
+        URL, "--", str(sale_id),
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def run_phase(phase: Phase, sale_id: int, count: str = "all") -> dict:
+    log(f"{phase.name}: warm-up {WARM_UP_SECONDS}s, then {SECONDS}s with {CONNECTIONS} connections")
+    wrk(sale_id, WARM_UP_SECONDS)
+    result = wrk(sale_id, SECONDS)
+    phase.requests = result["requests"]
+    phase.seconds = result["duration_us"] / 1e6
+    phase.statuses = result["statuses"]
+    counted = result["statuses"].get("200", 0) if count == "200" else result["requests"]
+    phase.rps = counted / phase.seconds
+    phase.p50_ms = result["p50_us"] / 1000
+    phase.p99_ms = result["p99_us"] / 1000
+    phase.counted = "accepted orders/s" if count == "200" else "requests/s"
+    log(
+        f"{phase.name}: {phase.rps:,.0f} {phase.counted}, p99 {phase.p99_ms:.1f} ms, statuses {phase.statuses}"
+    )
+    return result
+
+
+def topic_end_offsets() -> dict[int, int]:
+    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "bench-reader"})
+    try:
+        topic = settings.KAFKA_ORDERS_TOPIC
+        numbers = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return {n: consumer.get_watermark_offsets(TopicPartition(topic, n), timeout=10)[1] for n in numbers}
+    finally:
+        consumer.close()
+
+
+def orders_since(start: dict[int, int], sale_id: int) -> int:
+    """Order messages for the sale between the start offsets and the end now."""
+    end = topic_end_offsets()
+    topic = settings.KAFKA_ORDERS_TOPIC
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "group.id": "bench-reader",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        consumer.assign([TopicPartition(topic, n, start[n]) for n in end if end[n] > start[n]])
+        position = dict(start)
+        count = 0
+        while any(position[n] < end[n] for n in end):
+            for message in consumer.consume(5000, timeout=5):
+                if message.error():
+                    continue
+                position[message.partition()] = message.offset() + 1
+                if json.loads(message.value()).get("sale_id") == sale_id:
+                    count += 1
+        return count
+    finally:
+        consumer.close()
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    RESULTS.mkdir(exist_ok=True)
+    honcho = start_processes()
+    try:
+        herd = Phase("sold-out herd", 8000, 15)
+        sale = new_sale("bench-sold-out", quantity=1, rate=1_000_000, burst=1_000_000)
+        run_phase(herd, sale)
+
+        flood = Phase("over-rate flood (302)", 4000, 25)
+        sale = new_sale("bench-flood", quantity=1_000_000, rate=1, burst=1)
+        run_phase(flood, sale)
+
+        in_stock = Phase("in stock (Kafka-acked)", 2000, 50)
+        quantity = 10_000_000
+        sale = new_sale("bench-in-stock", quantity=quantity, rate=1_000_000, burst=1_000_000)
+        start = topic_end_offsets()
+        log(f"{in_stock.name}: warm-up {WARM_UP_SECONDS}s, then {SECONDS}s with {CONNECTIONS} connections")
+        warm = wrk(sale, WARM_UP_SECONDS)
+        result = wrk(sale, SECONDS)
+        in_stock.requests, in_stock.seconds = result["requests"], result["duration_us"] / 1e6
+        in_stock.statuses, in_stock.counted = result["statuses"], "accepted orders/s"
+        in_stock.rps = result["statuses"].get("200", 0) / in_stock.seconds
+        in_stock.p50_ms, in_stock.p99_ms = result["p50_us"] / 1000, result["p99_us"] / 1000
+        log(
+            f"{in_stock.name}: {in_stock.rps:,.0f} accepted/s, p99 {in_stock.p99_ms:.1f} ms, statuses {in_stock.statuses}"
+        )
+
+        # wrk stops at its deadline without reading the answers still in flight: the
+        # server completed those requests (they are sold) but wrk never counted them.
+        # So: every unit sold has exactly one message, and the units sold are the
+        # answers wrk counted plus at most one in-flight request per connection per run.
+        answered = sum(r["statuses"].get(code, 0) for r in (warm, result) for code in ("200", "202"))
+        time.sleep(2)  # let acknowledgements of the last in-flight requests land
+        on_topic = orders_since(start, sale)
+        state = live_state(sale)
+        sold = quantity - state.remaining
+        books = {
+            "units sold (Redis)": sold,
+            "order messages on the topic": on_topic,
+            "200/202 answers counted by wrk": answered,
+            "answered after wrk hung up": sold - answered,
+        }
+        books_ok = on_topic == sold == state.sold and 0 <= sold - answered <= 2 * CONNECTIONS
+    finally:
+        stop_processes(honcho)
+
+    phases = [herd, flood, in_stock]
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    print()
+    print(
+        f"Flux-Gate buy API, {URL}, wrk -t1 -c{CONNECTIONS} -d{SECONDS}s, commit {commit}, {os.cpu_count()} cores"
+    )
+    print()
+    print("| phase | measured | p50 | p99 | target | statuses | |")
+    print("|---|---|---|---|---|---|---|")
+    for p in phases:
+        print(
+            f"| {p.name} | {p.rps:,.0f} {p.counted} | {p.p50_ms:.1f} ms | {p.p99_ms:.1f} ms "
+            f"| ≥ {p.target_rps:,} /s, p99 ≤ {p.target_p99_ms:g} ms | {p.statuses} | {'ok' if p.passed else 'MISSED'} |"
+        )
+    print()
+    print(
+        "Books after the in-stock phase: "
+        + ", ".join(f"{k} {v:,}" for k, v in books.items())
+        + (" — ok" if books_ok else " — MISMATCH")
+    )
+    (RESULTS / "latest.json").write_text(
+        json.dumps({"commit": commit, "url": URL, "connections": CONNECTIONS, "seconds": SECONDS,
+                    "phases": [asdict(p) for p in phases], "books": books, "books_ok": books_ok}, indent=2)
+    )  # fmt: skip
+    return 0 if books_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
