@@ -15,7 +15,9 @@ BAR_WIDTH = 360
 ROW = 34
 
 
-def bar_rows(phases: list[dict], value: str, target: str, unit: str, higher_is_better: bool, top: int) -> list[str]:
+def bar_rows(
+    phases: list[dict], value: str, target: str, unit: str, higher_is_better: bool, top: int
+) -> list[str]:
     scale = max(max(p[value] for p in phases), max(p[target] for p in phases)) * 1.15
     parts = []
     for index, phase in enumerate(phases):
@@ -46,13 +48,15 @@ def main() -> None:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height}" font-family="sans-serif">',
         '<rect width="100%" height="100%" fill="white"/>',
         f'<text x="16" y="26" font-size="16" font-weight="bold">make bench — commit {results["commit"]}, '
-        f'wrk -c{results["connections"]} -d{results["seconds"]}s, 2 cores</text>',
+        f"wrk -c{results['connections']} -d{results['seconds']}s, 2 cores</text>",
         '<text x="16" y="46" font-size="12">bars: measured (green = target met); dashed line: target</text>',
         '<text x="16" y="76" font-size="14" font-weight="bold">throughput (thousand per second, higher is better)</text>',
     ]
     parts += bar_rows(phases, "rps_k", "target_k", "k/s", True, 86)
     second = 86 + len(phases) * ROW + 34
-    parts.append(f'<text x="16" y="{second - 10}" font-size="14" font-weight="bold">p99 latency (ms, lower is better)</text>')
+    parts.append(
+        f'<text x="16" y="{second - 10}" font-size="14" font-weight="bold">p99 latency (ms, lower is better)</text>'
+    )
     parts += bar_rows(phases, "p99_ms", "target_p99_ms", "ms", False, second)
     parts.append("</svg>")
     target.write_text("\n".join(parts) + "\n")

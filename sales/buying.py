@@ -27,7 +27,7 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
-from flux_admin.clients import redis_client, redis_script
+from flux_admin.clients import hot_script, redis_client
 from sales import keys
 from sales.handoff import order_publisher
 from sales.live import SOLD_OUT_FLAG_MS, lua_source
@@ -107,7 +107,7 @@ def buy(
     fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
     tag = keys.sale_tag(sale_id)
     try:
-        result = redis_script("buy", lua_source("buy"))(
+        result = hot_script("buy", lua_source("buy"))(
             keys=[
                 f"{tag}:state", f"{tag}:bucket", f"{tag}:users", f"{tag}:idem:{idempotency_key}",
                 f"{tag}:ledger", f"{tag}:pending", f"{tag}:accepted",
@@ -130,7 +130,7 @@ def buy(
         return _replay(result[1].decode(), fingerprint, sale_id, user_id, quantity)
     if kind == RATE_LIMITED:
         retry_after = max(1, -(-int(result[1]) // 1000))
-        return BuyResult(RATE_LIMITED, _body(RATE_LIMITED, sale_id=sale_id), retry_after)
+        return BuyResult(RATE_LIMITED, _refusal(RATE_LIMITED, sale_id).body, retry_after)
     if kind == SOLD_OUT and result[1]:
         accepted_keys = frozenset(k.decode() for k in result[1])
         _sold_out_flags[sale_id] = (time.monotonic() + SOLD_OUT_FLAG_MS / 1000, accepted_keys)
