@@ -11,6 +11,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flux_admin.settings")
 
 application = get_wsgi_application()
 
+# Connect this process's Kafka producer before the first buyer arrives, instead
+# of inside the first buy (built per process: a forked child builds its own).
+from sales.handoff import order_publisher  # noqa: E402
+
+order_publisher()
+
 # Everything imported so far lives as long as the process: keep it out of the
 # collector's full passes, which otherwise walk all of Django on every one.
 gc.freeze()

@@ -31,3 +31,17 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"order {self.order_id} ({self.quantity} × sale {self.sale_id})"
+
+
+class OrderAnomaly(models.Model):
+    """An accepted order the consumer refused to persist because it would take its
+    sale past the quantity. In a correct system there are none."""
+
+    order_id = models.UUIDField(primary_key=True)
+    sale = models.ForeignKey("sales.Sale", on_delete=models.PROTECT, related_name="anomalies")
+    reason = models.CharField(max_length=200)
+    message = models.JSONField()
+    detected_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"anomaly {self.order_id}: {self.reason}"

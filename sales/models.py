@@ -77,6 +77,16 @@ class Sale(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE)],
     )
     status = models.CharField(max_length=16, choices=SaleStatus.choices, default=SaleStatus.DRAFT)
+    # The order pipeline's safety net (orders.consumer): units with an order row,
+    # bumped with an optimistic lock on `version`, never past `quantity`.
+    persisted_units = models.PositiveIntegerField(default=0, editable=False)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    oversold_flag = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The consumer refused orders past the quantity (see anomalies).",
+    )
+    final_report = models.JSONField(null=True, blank=True, editable=False)
     went_live_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

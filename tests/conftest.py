@@ -234,3 +234,14 @@ def orders_on_topic(sale_id: int) -> list[dict]:
         return found
     finally:
         consumer.close()
+
+
+def wait_for(condition: Any, seconds: float, what: str) -> None:
+    """Poll `condition` until it holds; fail the test after `seconds`."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds}s waiting for {what}")
+        time.sleep(0.2)

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from sales.live import live_state
-from tests.conftest import WebServer, orders_on_topic
+from tests.conftest import WebServer, orders_on_topic, wait_for
 from tests.factories import make_sale
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -48,15 +48,22 @@ def test_2000_buyers_for_100_units(owner, web_server: WebServer) -> None:
     results = herd(web_server, sale.pk, [(f"shopper-{n}", 1) for n in range(2000)])
 
     statuses = Counter(status for status, _ in results)
-    assert statuses == {200: 100, 409: 1900}, statuses
+    # 202 is "accepted, pending": sold, but Kafka's ack came after the request
+    # stopped waiting (on a busy machine, a broker's first acks can be slow).
+    assert statuses[200] + statuses[202] == 100, statuses
+    assert statuses[409] == 1900, statuses
     assert {body["status"] for status, body in results if status == 409} == {"sold_out"}
-    accepted = [body for status, body in results if status == 200]
+    accepted = [body for status, body in results if status in (200, 202)]
     assert len({body["order_id"] for body in accepted}) == 100
     state = live_state(sale.pk)
     assert (state.remaining, state.sold) == (0, 100)
 
-    on_topic = orders_on_topic(sale.pk)
-    assert sorted(o["order_id"] for o in on_topic) == sorted(b["order_id"] for b in accepted)
+    expected = sorted(b["order_id"] for b in accepted)
+    wait_for(
+        lambda: sorted(o["order_id"] for o in orders_on_topic(sale.pk)) == expected,
+        30,
+        "every order on the topic",
+    )
 
 
 def test_per_user_limit_holds_under_concurrency(owner, web_server: WebServer) -> None:
@@ -65,7 +72,7 @@ def test_per_user_limit_holds_under_concurrency(owner, web_server: WebServer) ->
     buyers = [(f"greedy-{n % 50}", 1) for n in range(1000)]
     results = herd(web_server, sale.pk, buyers)
 
-    bought = Counter(body["user_id"] for status, body in results if status == 200)
+    bought = Counter(body["user_id"] for status, body in results if status in (200, 202))
     assert set(bought.values()) == {2}
     assert len(bought) == 50
     assert Counter(body["status"] for status, body in results if status == 409) == {"limit_reached": 900}
@@ -77,9 +84,11 @@ def test_mixed_quantities_never_oversell(owner, web_server: WebServer) -> None:
     buyers = [(f"m-{n}", 1 + n % 3) for n in range(600)]
     results = herd(web_server, sale.pk, buyers)
 
-    sold = sum(body["quantity"] for status, body in results if status == 200)
+    sold = sum(body["quantity"] for status, body in results if status in (200, 202))
     state = live_state(sale.pk)
     assert state.remaining >= 0
     assert sold + state.remaining == 97
     assert state.remaining < 3  # it stopped only when no request could fit
-    assert sum(o["quantity"] for o in orders_on_topic(sale.pk)) == sold
+    wait_for(
+        lambda: sum(o["quantity"] for o in orders_on_topic(sale.pk)) == sold, 30, "every order on the topic"
+    )

@@ -49,8 +49,13 @@ def test_concurrent_duplicates_make_one_order_with_identical_answers(
     for key, status, body in answers:
         by_key.setdefault(key, []).append((status, body))
     for key, pair in by_key.items():
-        assert pair[0] == pair[1], f"{key}: {pair}"
-        assert pair[0][0] == 200
+        (first_status, first_body), (second_status, second_body) = pair
+        assert {first_status, second_status} <= {200, 202}, f"{key}: {pair}"
+        # Same order either way; byte-identical unless Kafka's ack was late for the
+        # one that decided (202 "accepted_pending"; its replay says 200 "accepted").
+        assert json.loads(first_body)["order_id"] == json.loads(second_body)["order_id"]
+        if first_status == second_status == 200:
+            assert first_body == second_body, f"{key}: {pair}"
     assert live_state(sale.pk).sold == 100
     assert redis_conn.hlen(ledger_key(sale.pk)) == 100
     assert len(orders_on_topic(sale.pk)) == 100
