@@ -86,14 +86,15 @@ def operator(db: None) -> Any:
     return get_user_model().objects.create_superuser("operator", password=PASSWORD)
 
 
-def commit_orders_topic_to_end() -> None:
-    """Mark every message on the orders topic as consumed by the order
-    consumer's group: the state a drained pipeline leaves behind."""
+def commit_orders_topic_to_end(group_id: str | None = None) -> None:
+    """Mark every message on the orders topic as consumed by a consumer group (by
+    default the order consumer's): the state a drained pipeline leaves behind, or
+    a clean start for a test's own consumer group."""
     from confluent_kafka import Consumer, TopicPartition
     from django.conf import settings
 
     consumer = Consumer(
-        {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": settings.KAFKA_ORDERS_GROUP}
+        {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": group_id or settings.KAFKA_ORDERS_GROUP}
     )
     try:
         topic = settings.KAFKA_ORDERS_TOPIC

@@ -1,0 +1,444 @@
+"""The order pipeline's consumer: Kafka's `orders` topic into PostgreSQL, exactly once.
+
+Exactly once is built from at-least-once delivery and an idempotent write:
+
+    the batch cycle (OrderConsumer.step)
+      1. consume up to `batch_size` messages, waiting at most `max_wait` seconds;
+      2. decode them; undecodable ones, missing fields, unknown sales -> dead letters;
+      3. one PostgreSQL transaction (order_persist_batch): bulk INSERT ... ON CONFLICT
+         (order_id) DO NOTHING, then each sale's persisted-units count is raised with
+         an optimistic lock on its version, never past its quantity (the excess, which a
+         correct system never produces, becomes anomalies and dead letters);
+      4. dead letters to `orders.dlq` (flushed), persisted orders leave the Redis ledger;
+      5. commit the offsets, only now.
+    A crash anywhere before 5 redelivers the batch, and step 3 makes that a no-op.
+    PostgreSQL down: step 3 is retried with back-off on the same batch (partitions
+    paused, membership kept) and nothing is committed. Kafka down: consume keeps
+    retrying and the outage is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import redis
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
+
+from flux_admin.clients import kafka_producer_config, redis_client
+from sales import keys
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_FIELDS = ("order_id", "sale_id", "user_id", "quantity", "unit_price", "accepted_at_ms")
+MAX_VERSION_RETRIES = 20
+
+
+class PoisonMessage(Exception):
+    """A message that can never become an order; it goes to the dead-letter topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingOrder:
+    order_id: uuid.UUID
+    sale_id: int
+    user_id: str
+    quantity: int
+    unit_price: Decimal
+    accepted_at: datetime
+    partition: int
+    offset: int
+    raw: bytes
+
+
+def order_decode(value: bytes | None, *, partition: int = -1, offset: int = -1) -> IncomingOrder:
+    """Parse one message from buy.lua; raise PoisonMessage naming what is wrong."""
+    try:
+        data = json.loads(value or b"")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise PoisonMessage(f"undecodable: {error}") from None
+    if not isinstance(data, dict):
+        raise PoisonMessage("undecodable: not a JSON object")
+    missing = [name for name in REQUIRED_FIELDS if data.get(name) in (None, "")]
+    if missing:
+        raise PoisonMessage(f"missing fields: {', '.join(missing)}")
+    try:
+        order = IncomingOrder(
+            order_id=uuid.UUID(str(data["order_id"])),
+            sale_id=int(data["sale_id"]),
+            user_id=str(data["user_id"])[:128],
+            quantity=int(data["quantity"]),
+            unit_price=Decimal(str(data["unit_price"])),
+            accepted_at=datetime.fromtimestamp(int(data["accepted_at_ms"]) / 1000, tz=UTC),
+            partition=partition,
+            offset=offset,
+            raw=value or b"",
+        )
+    except (ValueError, TypeError, InvalidOperation, OverflowError) as error:
+        raise PoisonMessage(f"invalid field: {error}") from None
+    if order.quantity < 1:
+        raise PoisonMessage("invalid field: quantity < 1")
+    return order
+
+
+@dataclass
+class BatchResult:
+    inserted: list[IncomingOrder] = field(default_factory=list)
+    duplicates: list[IncomingOrder] = field(default_factory=list)
+    excess: list[IncomingOrder] = field(default_factory=list)  # refused: past the quantity
+    unknown_sale: list[IncomingOrder] = field(default_factory=list)
+
+
+class VersionConflict(Exception):
+    """Another consumer moved a sale's persisted count first: redo the transaction."""
+
+
+def order_persist_batch(*, orders: list[IncomingOrder]) -> BatchResult:
+    """Write a batch of orders in one transaction (redone on a version conflict)."""
+    for _ in range(MAX_VERSION_RETRIES):
+        try:
+            with transaction.atomic():
+                return _persist_once(orders)
+        except VersionConflict:
+            continue
+    raise RuntimeError(f"sale versions kept moving for {MAX_VERSION_RETRIES} attempts")
+
+
+def _persist_once(orders: list[IncomingOrder]) -> BatchResult:
+    result = BatchResult()
+    unique: dict[uuid.UUID, IncomingOrder] = {}
+    for order in orders:
+        if order.order_id in unique:
+            result.duplicates.append(order)  # the same order twice in one batch (re-published)
+        else:
+            unique[order.order_id] = order
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, quantity, persisted_units, version FROM sales_sale WHERE id = ANY(%s)",
+            [list({o.sale_id for o in unique.values()})],
+        )
+        sales = {row[0]: row[1:] for row in cursor.fetchall()}
+        known = [o for o in unique.values() if o.sale_id in sales]
+        result.unknown_sale = [o for o in unique.values() if o.sale_id not in sales]
+        if not known:
+            return result
+        cursor.execute(
+            """
+            INSERT INTO orders_order
+                (order_id, sale_id, user_id, quantity, unit_price, accepted_at, persisted_at,
+                 kafka_partition, kafka_offset, status)
+            SELECT a, b, c, d, e, f, now(), p, o, 'confirmed'
+            FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::int[], %s::numeric[], %s::timestamptz[],
+                        %s::int[], %s::bigint[]) AS t(a, b, c, d, e, f, p, o)
+            ON CONFLICT (order_id) DO NOTHING
+            RETURNING order_id
+            """,
+            [
+                [o.order_id for o in known],
+                [o.sale_id for o in known],
+                [o.user_id for o in known],
+                [o.quantity for o in known],
+                [o.unit_price for o in known],
+                [o.accepted_at for o in known],
+                [o.partition for o in known],
+                [o.offset for o in known],
+            ],
+        )
+        new_ids = {row[0] for row in cursor.fetchall()}
+        new_by_sale: dict[int, list[IncomingOrder]] = defaultdict(list)
+        for order in known:
+            if order.order_id in new_ids:
+                new_by_sale[order.sale_id].append(order)
+            else:
+                result.duplicates.append(order)  # persisted by an earlier delivery
+        for sale_id, new_orders in new_by_sale.items():
+            quantity, persisted, version = sales[sale_id]
+            kept, excess = _fit(new_orders, quantity - persisted)
+            if excess:
+                _record_excess(cursor, sale_id, quantity, excess)
+            cursor.execute(
+                "UPDATE sales_sale SET persisted_units = persisted_units + %s, version = version + 1, "
+                "oversold_flag = oversold_flag OR %s WHERE id = %s AND version = %s",
+                [sum(o.quantity for o in kept), bool(excess), sale_id, version],
+            )
+            if cursor.rowcount != 1:
+                raise VersionConflict(sale_id)
+            result.inserted += kept
+            result.excess += excess
+    return result
+
+
+def _fit(orders: list[IncomingOrder], capacity: int) -> tuple[list[IncomingOrder], list[IncomingOrder]]:
+    """Keep orders first come first served while they fit; the rest is excess."""
+    kept, excess = [], []
+    for order in sorted(orders, key=lambda o: (o.accepted_at, str(o.order_id))):
+        if order.quantity <= capacity:
+            kept.append(order)
+            capacity -= order.quantity
+        else:
+            excess.append(order)
+    return kept, excess
+
+
+def _record_excess(cursor: Any, sale_id: int, quantity: int, excess: list[IncomingOrder]) -> None:
+    reason = f"would take sale {sale_id} past its quantity of {quantity}"
+    cursor.execute("DELETE FROM orders_order WHERE order_id = ANY(%s)", [[o.order_id for o in excess]])
+    cursor.execute(
+        "INSERT INTO orders_orderanomaly (order_id, sale_id, reason, message, detected_at) "
+        "SELECT a, %s, %s, b::jsonb, now() FROM unnest(%s::uuid[], %s::text[]) AS t(a, b) "
+        "ON CONFLICT (order_id) DO NOTHING",
+        [sale_id, reason, [o.order_id for o in excess], [o.raw.decode() for o in excess]],
+    )
+    logger.error("sale %s: %d order(s) refused, %s", sale_id, len(excess), reason)
+
+
+def ledger_release(*, orders: list[IncomingOrder]) -> None:
+    """Persisted orders leave their sale's Redis ledger (best effort: the
+    re-publisher finds any left behind and removes them once it sees the row)."""
+    by_sale: dict[int, list[str]] = defaultdict(list)
+    for order in orders:
+        by_sale[order.sale_id].append(str(order.order_id))
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for sale_id, order_ids in by_sale.items():
+            pipe.hdel(keys.ledger_key(sale_id), *order_ids)
+            pipe.zrem(keys.pending_key(sale_id), *order_ids)
+        pipe.execute()
+    except redis.RedisError as error:
+        logger.warning("ledger not trimmed (Redis: %s); the re-publisher will do it", error)
+
+
+class DeadLetters:
+    """The `orders.dlq` topic: the original bytes, the reason in headers."""
+
+    def __init__(self) -> None:
+        self.producer = Producer(kafka_producer_config())
+
+    def send(
+        self, message_value: bytes, key: bytes | None, reason: str, source: tuple[str, int, int]
+    ) -> None:
+        topic, partition, offset = source
+        headers = [
+            ("error", reason.encode()),
+            ("source.topic", topic.encode()),
+            ("source.partition", str(partition).encode()),
+            ("source.offset", str(offset).encode()),
+            ("consumer.group", settings.KAFKA_ORDERS_GROUP.encode()),
+        ]
+        self.producer.produce(settings.KAFKA_ORDERS_DLQ_TOPIC, value=message_value, key=key, headers=headers)
+
+    def flush(self) -> None:
+        """Wait until the broker has every dead letter; raises if it does not."""
+        while self.producer.flush(10) > 0:
+            logger.warning("dead letters not acknowledged yet; retrying")
+
+
+@dataclass
+class BatchStats:
+    received: int = 0
+    persisted: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    seconds: float = 0.0
+    lag: int = 0
+
+
+class OrderConsumer:
+    """The long-running loop of `manage.py consume_orders`; `step()` does one batch."""
+
+    def __init__(
+        self,
+        *,
+        group_id: str,
+        batch_size: int = 2000,
+        max_wait: float = 0.5,
+        report: Callable[[str], None] = print,
+    ) -> None:
+        self.group_id = group_id
+        self.batch_size = batch_size
+        self.max_wait = max_wait
+        self.report = report
+        self.stopping = False
+        self._kafka_down_since: float | None = None
+        self._revoked = False
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+                "group.id": group_id,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "statistics.interval.ms": 1000,  # keeps the cached watermarks fresh for the lag
+                "stats_cb": lambda _: None,
+                "log_level": 2,
+                "error_cb": self._on_error,
+            }
+        )
+        self.dead_letters = DeadLetters()
+        self.consumer.subscribe([settings.KAFKA_ORDERS_TOPIC], on_revoke=self._on_revoke)
+
+    # --- the cycle ---------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            while not self.stopping:
+                self.step()
+        finally:
+            self.close()
+
+    def step(self) -> BatchStats | None:
+        """Consume, persist and commit one batch; None when nothing came."""
+        messages = self.consumer.consume(self.batch_size, timeout=self.max_wait)
+        messages = [m for m in messages if not self._is_error(m)]
+        if not messages:
+            return None
+        started = time.monotonic()
+        self._revoked = False
+        stats = BatchStats(received=len(messages))
+        orders: list[IncomingOrder] = []
+        for message in messages:
+            try:
+                orders.append(
+                    order_decode(message.value(), partition=message.partition(), offset=message.offset())
+                )
+            except PoisonMessage as poison:
+                self._dead_letter(message, str(poison))
+                stats.dead_letters += 1
+        result = self._persist_with_retry(orders)
+        if result is None:
+            return None  # partitions were taken away meanwhile: the new owner redoes the batch
+        by_id = {str(o.order_id): o for o in orders}
+        for order in result.unknown_sale:
+            self._dead_letter_order(by_id[str(order.order_id)], f"unknown sale {order.sale_id}")
+        for order in result.excess:
+            self._dead_letter_order(order, f"oversold: would take sale {order.sale_id} past its quantity")
+        stats.dead_letters += len(result.unknown_sale) + len(result.excess)
+        self.dead_letters.flush()
+        ledger_release(orders=result.inserted + result.duplicates)
+        self._commit()
+        stats.persisted, stats.duplicates = len(result.inserted), len(result.duplicates)
+        stats.seconds = time.monotonic() - started
+        stats.lag = self.lag()
+        self.report(
+            f"batch: {stats.received} messages, {stats.persisted} persisted, {stats.duplicates} duplicates, "
+            f"{stats.dead_letters} dead letters, lag {stats.lag}, {stats.seconds * 1000:.0f} ms"
+        )
+        return stats
+
+    def _persist_with_retry(self, orders: list[IncomingOrder]) -> BatchResult | None:
+        """The database write, retried with back-off while PostgreSQL is down.
+        The partitions are paused meanwhile and the consumer keeps polling, so it
+        stays in its group without taking more messages."""
+        delay = 0.2
+        paused = False
+        while True:
+            try:
+                result = order_persist_batch(orders=orders)
+            except (OperationalError, InterfaceError) as error:
+                connection.close()  # a fresh connection on the next attempt
+                if not paused:
+                    self.consumer.pause(self.consumer.assignment())
+                    paused = True
+                self.report(f"postgresql unavailable ({str(error).strip()[:120]}); retrying in {delay:.1f}s")
+                deadline = time.monotonic() + delay
+                while time.monotonic() < deadline:
+                    self.consumer.poll(0.1)
+                    if self._revoked:
+                        return None
+                delay = min(delay * 2, 5.0)
+                continue
+            except (IntegrityError, DatabaseError):
+                connection.close()
+                raise
+            if paused:
+                self.consumer.resume(self.consumer.assignment())
+            return result
+
+    def _commit(self) -> None:
+        while True:
+            try:
+                self.consumer.commit(asynchronous=False)
+                return
+            except KafkaException as error:
+                code = error.args[0].code()
+                if code in (KafkaError._NO_OFFSET,):
+                    return
+                # The rows are committed: a redelivery would be a no-op, but keep trying
+                # so the group does not redo the batch needlessly.
+                self.report(f"offset commit failed ({error.args[0].str()}); retrying")
+                time.sleep(0.5)
+                if self._revoked or self.stopping:
+                    return
+
+    # --- dead letters ------------------------------------------------------------
+
+    def _dead_letter(self, message: Message, reason: str) -> None:
+        self.dead_letters.send(
+            message.value() or b"",
+            message.key(),
+            reason,
+            (message.topic(), message.partition(), message.offset()),
+        )
+        logger.warning(
+            "dead letter %s[%s]@%s: %s", message.topic(), message.partition(), message.offset(), reason
+        )
+
+    def _dead_letter_order(self, order: IncomingOrder, reason: str) -> None:
+        self.dead_letters.send(
+            order.raw,
+            str(order.order_id).encode(),
+            reason,
+            (settings.KAFKA_ORDERS_TOPIC, order.partition, order.offset),
+        )
+        logger.warning("dead letter order %s: %s", order.order_id, reason)
+
+    # --- Kafka housekeeping --------------------------------------------------------
+
+    def _is_error(self, message: Message) -> bool:
+        error = message.error()
+        if error is None:
+            if self._kafka_down_since is not None:
+                self.report(f"kafka answers again after {time.monotonic() - self._kafka_down_since:.1f}s")
+                self._kafka_down_since = None
+            return False
+        if error.code() != KafkaError._PARTITION_EOF:
+            self._on_error(error)
+        return True
+
+    def _on_error(self, error: KafkaError) -> None:
+        if (
+            error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT)
+            and self._kafka_down_since is None
+        ):
+            self._kafka_down_since = time.monotonic()
+            self.report(f"kafka unavailable ({error.str()}); retrying")
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Everything persisted is committed after each batch; a batch in progress
+        (waiting for PostgreSQL) is dropped, uncommitted, for the next owner."""
+        self._revoked = True
+
+    def lag(self) -> int:
+        total = 0
+        for partition in self.consumer.assignment():
+            try:
+                _, high = self.consumer.get_watermark_offsets(partition, cached=True)
+                position = self.consumer.position([partition])[0].offset
+            except KafkaException:
+                continue
+            if high >= 0 and position >= 0:
+                total += max(0, high - position)
+        return total
+
+    def close(self) -> None:
+        self.dead_letters.flush()
+        self.consumer.close()  # leaves the group: its partitions move at once
