@@ -94,7 +94,10 @@ def commit_orders_topic_to_end(group_id: str | None = None) -> None:
     from django.conf import settings
 
     consumer = Consumer(
-        {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": group_id or settings.KAFKA_ORDERS_GROUP}
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "group.id": group_id or settings.KAFKA_ORDERS_GROUP,
+        }
     )
     try:
         topic = settings.KAFKA_ORDERS_TOPIC

@@ -44,7 +44,9 @@ def produce_raw(values: list[bytes]) -> None:
 def consume_dead_letters(start: dict[int, int], count: int, seconds: float = 20) -> list[Message]:
     """The next `count` messages on the dead-letter topic after `start`."""
     topic = settings.KAFKA_ORDERS_DLQ_TOPIC
-    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "test-dlq-reader"})
+    consumer = Consumer(
+        {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "test-dlq-reader"}
+    )
     try:
         consumer.assign([TopicPartition(topic, n, offset) for n, offset in start.items()])
         found: list[Message] = []
@@ -73,6 +75,16 @@ def drain(group: str, until: Callable[[], bool], seconds: float = 30) -> None:
 def start_consumer(group: str, name: str = "consumer", batch_size: int = 200):
     """`manage.py consume_orders` as its own process, against the test database."""
     return start_process(
-        [sys.executable, str(ROOT / "manage.py"), "consume_orders", "--group-id", group, "--batch-size", str(batch_size), "--max-wait", "0.2"],
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "consume_orders",
+            "--group-id",
+            group,
+            "--batch-size",
+            str(batch_size),
+            "--max-wait",
+            "0.2",
+        ],
         name,
     )

@@ -62,8 +62,14 @@ def test_unknown_sale_is_reported_not_written(owner) -> None:
         (b"\xff\xfe not json", "undecodable"),
         (b"[1, 2]", "not a JSON object"),
         (b'{"order_id": "x"}', "missing fields"),
-        (b'{"order_id": "not-a-uuid", "sale_id": 1, "user_id": "u", "quantity": 1, "unit_price": "1", "accepted_at_ms": 1}', "invalid field"),
-        (b'{"order_id": "6c1e7f5e-2d1a-4a35-9a53-6a8f3c0e4c11", "sale_id": 1, "user_id": "u", "quantity": 0, "unit_price": "1", "accepted_at_ms": 1}', "quantity < 1"),
+        (
+            b'{"order_id": "not-a-uuid", "sale_id": 1, "user_id": "u", "quantity": 1, "unit_price": "1", "accepted_at_ms": 1}',
+            "invalid field",
+        ),
+        (
+            b'{"order_id": "6c1e7f5e-2d1a-4a35-9a53-6a8f3c0e4c11", "sale_id": 1, "user_id": "u", "quantity": 0, "unit_price": "1", "accepted_at_ms": 1}',
+            "quantity < 1",
+        ),
     ],
 )
 def test_poison_messages_are_named(raw: bytes, reason: str) -> None:

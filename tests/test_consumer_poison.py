@@ -42,6 +42,9 @@ def committed(group: str) -> dict[int, int]:
     consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": group})
     try:
         numbers = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {p.partition: p.offset for p in consumer.committed([TopicPartition(topic, n) for n in numbers], timeout=10)}
+        return {
+            p.partition: p.offset
+            for p in consumer.committed([TopicPartition(topic, n) for n in numbers], timeout=10)
+        }
     finally:
         consumer.close()

@@ -5,12 +5,11 @@ letters, first come first served decides who keeps a unit, and the sale is flagg
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from orders.consumer import order_decode, order_persist_batch
 from orders.models import Order, OrderAnomaly
 from sales.models import Sale
-from django.conf import settings
-
 from tests.consumer_helpers import consume_dead_letters, drain, end_offsets, fresh_group, produce_raw
 from tests.factories import make_sale
 from tests.test_consumer_batch import message
