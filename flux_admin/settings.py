@@ -188,6 +188,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("SALES_SWEEP_SECONDS", 1),
         "options": {"expires": 5},
     },
+    # Reservations the API could not hand to Kafka (orders/republish.py).
+    "orders-republish": {"task": "orders.republish", "schedule": 5.0, "options": {"expires": 10}},
 }
 
 # --- the buy API -------------------------------------------------------------------
