@@ -20,6 +20,7 @@ bench: setup
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) bench/run.py
+	$(PY) bench/drain.py
 
 venv: $(VENV)/.installed
 
