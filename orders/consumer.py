@@ -284,7 +284,9 @@ class OrderConsumer:
             }
         )
         self.dead_letters = DeadLetters()
-        self.consumer.subscribe([settings.KAFKA_ORDERS_TOPIC], on_revoke=self._on_revoke)
+        self.consumer.subscribe(
+            [settings.KAFKA_ORDERS_TOPIC], on_assign=self._on_assign, on_revoke=self._on_revoke
+        )
 
     # --- the cycle ---------------------------------------------------------------
 
@@ -422,10 +424,14 @@ class OrderConsumer:
             self._kafka_down_since = time.monotonic()
             self.report(f"kafka unavailable ({error.str()}); retrying")
 
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.report(f"assigned partitions {sorted(p.partition for p in partitions)}")
+
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Everything persisted is committed after each batch; a batch in progress
         (waiting for PostgreSQL) is dropped, uncommitted, for the next owner."""
         self._revoked = True
+        self.report(f"revoked partitions {sorted(p.partition for p in partitions)}")
 
     def lag(self) -> int:
         total = 0

@@ -191,3 +191,122 @@ def sell_new(sale_id: int, buyers: int, prefix: str) -> list[str]:
         if result.outcome in (buying.ACCEPTED, buying.PENDING):
             accepted.append(json.loads(result.body)["order_id"])
     return accepted
+
+
+def test_api_worker_killed_mid_load(owner) -> None:
+    """kill -9 one web process while shoppers buy over HTTP. Shoppers whose
+    connection broke retry with the same key (as a client should); reservations
+    the dead process made but never handed to Kafka are re-published."""
+    import http.client
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from orders.republish import ledger_republish
+    from tests.conftest import free_port, start_process
+
+    sale = make_sale(owner, live=True, quantity=3000, rate=1_000_000, burst=1_000_000)
+    group = fresh_group()
+    port = free_port()
+    granian = str(Path(sys.executable).parent / "granian")
+    server = start_process(
+        [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+         "--blocking-threads", "4", "--respawn-failed-workers", "--no-access-log", "flux_admin.wsgi:application"],
+        "granian-kill",
+    )  # fmt: skip
+    accepted: dict[str, str] = {}  # idempotency key -> order id
+    lock = threading.Lock()
+
+    def post(key: str, user: str) -> tuple[int, dict]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("POST", f"/api/v1/sales/{sale.pk}/buy", json.dumps({"user_id": user}),
+                               {"Content-Type": "application/json", "Idempotency-Key": key})  # fmt: skip
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            connection.close()
+
+    def shopper(n: int) -> None:
+        key = f"kill-{sale.pk}-{n}"
+        for _ in range(50):  # retry the same key until an answer comes back
+            try:
+                status, body = post(key, f"k{n}")
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.1)
+                continue
+            if status in (200, 202):
+                with lock:
+                    accepted[key] = body["order_id"]
+            if status != 503:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{key}: no answer after 50 tries")
+
+    try:
+        wait_for(lambda: _answers(port), 30, "the web server")
+        with ThreadPoolExecutor(64) as pool:
+            futures = [pool.submit(shopper, n) for n in range(2000)]
+            wait_for(lambda: len(accepted) >= 400, 60, "the load to be under way")
+            workers = subprocess.run(
+                ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+            ).stdout.split()
+            assert workers, "no granian worker process found"
+            os.kill(int(workers[0]), signal.SIGKILL)
+            for future in futures:
+                future.result()
+    finally:
+        stop_process(server)
+
+    assert len(accepted) == 2000
+    assert live_state(sale.pk).sold == 2000  # retries replayed, nothing sold twice
+    ledger_republish(grace_ms=0)  # what the dead process never handed to Kafka
+    consumer = start_consumer(group, "consumer-api-killed", batch_size=500)
+    try:
+        wait_for(lambda: persisted(sale.pk) == 2000, 60, "every accepted order persisted")
+    finally:
+        stop_process(consumer)
+    assert_books(sale, list(accepted.values()))
+
+
+def _answers(port: int) -> bool:
+    import http.client
+
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        return True
+    except OSError:
+        return False
+
+
+def test_two_consumers_share_the_partitions(owner) -> None:
+    sale = make_sale(owner, live=True, quantity=3000, rate=1_000_000, burst=1_000_000)
+    group = fresh_group()
+    first = start_consumer(group, "consumer-a", batch_size=100)
+    second = start_consumer(group, "consumer-b", batch_size=100)
+    try:
+        # Wait for the group to settle: both hold partitions (a rebalance gives each half).
+        wait_for(
+            lambda: _holds_partitions("consumer-a") and _holds_partitions("consumer-b"),
+            60,
+            "both consumers in the group",
+        )
+        accepted = sell(sale.pk, 3000)
+        wait_for(lambda: persisted(sale.pk) == 3000, 90, "both consumers to persist everything")
+    finally:
+        stop_process(first)
+        stop_process(second)
+    assert "persisted" in log_of("consumer-a") and "persisted" in log_of("consumer-b")  # both did work
+    assert_books(sale, accepted)
+
+
+def _holds_partitions(name: str) -> bool:
+    lines = [
+        line for line in log_of(name).splitlines() if line.startswith(("assigned partitions", "revoked"))
+    ]
+    return bool(lines) and lines[-1].startswith("assigned") and lines[-1] != "assigned partitions []"
