@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from orders.models import Order
+from orders.models import Order, OrderAnomaly
 from sales.admin import MerchantScopedAdmin
 
 
@@ -26,6 +26,24 @@ class OrderAdmin(MerchantScopedAdmin):
     ]
     list_filter = ["status"]
     search_fields = ["order_id", "user_id", "sale__sku"]
+    list_select_related = ["sale"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OrderAnomaly)
+class OrderAnomalyAdmin(MerchantScopedAdmin):
+    """Orders the consumer refused because they would oversell. None, in a correct system."""
+
+    merchant_path = "sale__merchant"
+    list_display = ["order_id", "sale", "reason", "detected_at"]
     list_select_related = ["sale"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

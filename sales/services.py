@@ -351,6 +351,7 @@ MERCHANT_PERMISSIONS = [
     ("sales", "view_merchanttoken"),
     ("sales", "delete_merchanttoken"),
     ("orders", "view_order"),
+    ("orders", "view_orderanomaly"),
 ]
 
 

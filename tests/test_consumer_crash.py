@@ -122,7 +122,9 @@ def test_kafka_stopped_mid_sale(owner, restart_server) -> None:
 
     sale = make_sale(owner, live=True, quantity=1000, rate=1_000_000, burst=1_000_000)
     group = fresh_group()
+    consumer = start_consumer(group, "consumer-kafka-outage", batch_size=200)  # lives through the outage
     accepted = sell(sale.pk, 300)
+    wait_for(lambda: persisted(sale.pk) == 300, 30, "the first orders persisted")
     restart_server.append("kafka")
     stack("down", "kafka")
     wait_for(lambda: not order_publisher().available, 15, "the producer to notice")
@@ -136,11 +138,11 @@ def test_kafka_stopped_mid_sale(owner, restart_server) -> None:
     from orders.republish import ledger_republish
 
     ledger_republish(grace_ms=0)  # anything answered 202 around the outage goes again
-    consumer = start_consumer(group, "consumer-kafka-outage", batch_size=200)
     try:
         wait_for(lambda: persisted(sale.pk) == len(accepted), 60, "every accepted order persisted")
     finally:
         stop_process(consumer)
+    assert "kafka unavailable" in log_of("consumer-kafka-outage")  # it met the outage and said so
     assert_books(sale, accepted)
 
 

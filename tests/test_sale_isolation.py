@@ -129,3 +129,20 @@ def test_merchant_runs_a_sale_from_the_admin(owner) -> None:
     client.post("/admin/sales/sale/", {"action": "end_selected", "_selected_action": [sale.pk]})
     sale.refresh_from_db()
     assert sale.status == SaleStatus.ENDED
+
+
+def test_anomalies_admin_is_scoped(owner, other_merchant) -> None:
+    import uuid
+
+    from orders.models import OrderAnomaly
+
+    sale = make_sale(owner, live=True)
+    OrderAnomaly.objects.create(
+        order_id=uuid.uuid4(), sale=sale, reason="would take sale past its quantity", message={}
+    )
+    assert "would take sale past" in signed_in(owner).get("/admin/orders/orderanomaly/").content.decode()
+    assert (
+        "would take sale past"
+        not in signed_in(other_merchant).get("/admin/orders/orderanomaly/").content.decode()
+    )
+    assert "Orders</a>" in signed_in(owner).get(f"/admin/sales/sale/{sale.pk}/change/").content.decode()
