@@ -11,8 +11,21 @@ from orders.models import Order, OrderAnomaly
 from sales.admin import MerchantScopedAdmin
 
 
+class ReadOnlyAdmin(MerchantScopedAdmin):
+    """Written by the order pipeline only: nobody adds, edits or deletes by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Order)
-class OrderAdmin(MerchantScopedAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     merchant_path = "sale__merchant"
     list_display = [
         "order_id",
@@ -28,29 +41,11 @@ class OrderAdmin(MerchantScopedAdmin):
     search_fields = ["order_id", "user_id", "sale__sku"]
     list_select_related = ["sale"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(OrderAnomaly)
-class OrderAnomalyAdmin(MerchantScopedAdmin):
+class OrderAnomalyAdmin(ReadOnlyAdmin):
     """Orders the consumer refused because they would oversell. None, in a correct system."""
 
     merchant_path = "sale__merchant"
     list_display = ["order_id", "sale", "reason", "detected_at"]
     list_select_related = ["sale"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

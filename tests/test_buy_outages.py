@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable
 
 import pytest
 from django.test import Client, override_settings
@@ -18,7 +17,7 @@ from sales import buying
 from sales.handoff import order_publisher
 from sales.keys import ledger_key, pending_key
 from sales.live import live_state
-from tests.conftest import ROOT, orders_on_topic, stack
+from tests.conftest import ROOT, orders_on_topic, stack, wait_for
 from tests.factories import make_sale
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -33,20 +32,12 @@ def buy(sale_id: int, user: str):
     )
 
 
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds}s waiting for {what}")
-        time.sleep(0.1)
-
-
 def test_kafka_down_is_503_and_reserves_nothing(owner, restart_server, redis_conn) -> None:
     sale = make_sale(owner, live=True, quantity=10)
     assert buy(sale.pk, "before").status_code == 200
     restart_server.append("kafka")
     stack("down", "kafka")
-    wait_until(lambda: not order_publisher().available, 15, "the producer to notice the broker is gone")
+    wait_for(lambda: not order_publisher().available, 15, "the producer to notice the broker is gone")
 
     response = buy(sale.pk, "during")
 
@@ -57,7 +48,7 @@ def test_kafka_down_is_503_and_reserves_nothing(owner, restart_server, redis_con
     assert redis_conn.hlen(ledger_key(sale.pk)) == 1
 
     stack("up", "kafka")
-    wait_until(lambda: order_publisher().available, 30, "the producer to see the broker again")
+    wait_for(lambda: order_publisher().available, 30, "the producer to see the broker again")
     assert buy(sale.pk, "after").status_code == 200
     assert live_state(sale.pk).remaining == 8
 
@@ -66,7 +57,7 @@ def test_late_acknowledgement_keeps_the_reservation_pending(owner, redis_conn) -
     sale = make_sale(owner, live=True, quantity=10, per_user_limit=10)
     # The producer is connected and acknowledged (right after a broker restart, by
     # another test, the first acknowledgement can take longer than a request waits).
-    wait_until(
+    wait_for(
         lambda: buy(sale.pk, f"warm-up-{time.monotonic()}").status_code == 200, 30, "a prompt acknowledgement"
     )
     taken = 10 - live_state(sale.pk).remaining
@@ -91,7 +82,7 @@ def test_late_acknowledgement_keeps_the_reservation_pending(owner, redis_conn) -
     replay = buy(sale.pk, "late")
     assert (replay.status_code, replay.json()["order_id"]) == (200, order_id)
     # librdkafka kept the message and delivers it once the broker wakes up.
-    wait_until(lambda: order_id in {o["order_id"] for o in orders_on_topic(sale.pk)}, 30, "the late message")
+    wait_for(lambda: order_id in {o["order_id"] for o in orders_on_topic(sale.pk)}, 30, "the late message")
 
 
 def test_redis_down_is_503(owner, restart_server) -> None:

@@ -21,14 +21,19 @@ from tests.factories import make_sale
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def sell(sale_id: int, buyers: int, threads: int = 16) -> list[str]:
-    """`buyers` shoppers buy one unit each, concurrently; the accepted order ids."""
+def sell(sale_id: int, buyers: int, threads: int = 16, prefix: str = "b", attempt: str = "") -> list[str]:
+    """Shoppers `<prefix>0..` buy one unit each, concurrently; the accepted order
+    ids. The same prefix and attempt again are retries (same keys); another
+    attempt is the same shoppers buying again (new keys)."""
     accepted: list[str] = []
     lock = threading.Lock()
 
     def one(n: int) -> None:
         result = buying.buy(
-            sale_id=sale_id, user_id=f"b{n}", quantity=1, idempotency_key=f"crash-{sale_id}-{n}"
+            sale_id=sale_id,
+            user_id=f"{prefix}{n}",
+            quantity=1,
+            idempotency_key=f"crash-{prefix}{attempt}-{sale_id}-{n}",
         )
         if result.outcome in (buying.ACCEPTED, buying.PENDING):
             import json
@@ -128,12 +133,12 @@ def test_kafka_stopped_mid_sale(owner, restart_server) -> None:
     restart_server.append("kafka")
     stack("down", "kafka")
     wait_for(lambda: not order_publisher().available, 15, "the producer to notice")
-    during = sell_new(sale.pk, 200, prefix="during")  # all refused with 503
+    during = sell(sale.pk, 200, prefix="during")  # all refused with 503
     assert during == []
     assert live_state(sale.pk).sold == 300
     stack("up", "kafka")
     wait_for(lambda: order_publisher().available, 30, "the producer to see Kafka again")
-    accepted += sell_new(sale.pk, 300, prefix="after")
+    accepted += sell(sale.pk, 300, prefix="after")
 
     from orders.republish import ledger_republish
 
@@ -166,9 +171,9 @@ def test_redis_restarted_mid_sale(owner, restart_server) -> None:
     # Retries replay the same orders; the same shoppers with new keys are at their
     # limit (the per-user record survived); new shoppers take exactly what is left.
     assert sorted(sell(sale.pk, 300)) == sorted(accepted)
-    assert sell_new(sale.pk, 300, prefix="b") == []
+    assert sell(sale.pk, 300, attempt="again") == []
     assert live_state(sale.pk).sold == 300
-    accepted += sell_new(sale.pk, 400, prefix="new")
+    accepted += sell(sale.pk, 400, prefix="new")
     assert len(accepted) == 500
     consumer = start_consumer(group, "consumer-redis-restart", batch_size=200)
     try:
@@ -176,23 +181,6 @@ def test_redis_restarted_mid_sale(owner, restart_server) -> None:
     finally:
         stop_process(consumer)
     assert_books(sale, accepted)
-
-
-def sell_new(sale_id: int, buyers: int, prefix: str) -> list[str]:
-    """Shoppers `<prefix><n>` buy one unit each with keys never used before."""
-    import json
-
-    accepted = []
-    for n in range(buyers):
-        result = buying.buy(
-            sale_id=sale_id,
-            user_id=f"{prefix}{n}",
-            quantity=1,
-            idempotency_key=f"fresh-{prefix}-{sale_id}-{n}",
-        )
-        if result.outcome in (buying.ACCEPTED, buying.PENDING):
-            accepted.append(json.loads(result.body)["order_id"])
-    return accepted
 
 
 def test_api_worker_killed_mid_load(owner) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,20 +15,12 @@ from django.utils import timezone
 from sales import services
 from sales.live import live_state
 from sales.models import Sale, SaleStatus
-from tests.conftest import start_process, stop_process
+from tests.conftest import start_process, stop_process, wait_for
 from tests.factories import make_sale
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 CELERY = str(Path(sys.executable).parent / "celery")
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds}s waiting for {what}")
-        time.sleep(0.2)
 
 
 def status_of(sale: Sale) -> str:
@@ -57,19 +48,19 @@ def test_scheduler_starts_and_ends_sales_on_time(owner, tmp_path) -> None:
         "celery",
     )  # fmt: skip
     try:
-        wait_until(lambda: status_of(missed_start) == SaleStatus.LIVE, 30, "the missed start to go live")
-        wait_until(lambda: status_of(missed_window) == SaleStatus.ENDED, 10, "the missed window to end")
+        wait_for(lambda: status_of(missed_start) == SaleStatus.LIVE, 30, "the missed start to go live")
+        wait_for(lambda: status_of(missed_window) == SaleStatus.ENDED, 10, "the missed window to end")
         missed_window.refresh_from_db()
         assert missed_window.went_live_at is None  # ended without ever reopening
         assert live_state(missed_window.pk).status == "ended"
 
-        wait_until(lambda: status_of(on_time) == SaleStatus.LIVE, 15, "the scheduled sale to go live")
+        wait_for(lambda: status_of(on_time) == SaleStatus.LIVE, 15, "the scheduled sale to go live")
         on_time.refresh_from_db()
         late_by = (on_time.went_live_at - on_time.starts_at).total_seconds()
         assert 0 <= late_by < 3, f"went live {late_by:.1f}s after its start"
         assert live_state(on_time.pk).status == "live"
 
-        wait_until(lambda: status_of(on_time) == SaleStatus.ENDED, 15, "the scheduled sale to end")
+        wait_for(lambda: status_of(on_time) == SaleStatus.ENDED, 15, "the scheduled sale to end")
         assert live_state(on_time.pk).status == "ended"
         time.sleep(2)  # a few more sweeps: nothing reopens
         assert status_of(on_time) == SaleStatus.ENDED
