@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from flux_admin.clients import kafka_producer_config, redis_client
+from flux_admin.clients import kafka_producer_config, per_process, redis_client
 from orders.models import Order
 from sales import keys
 from sales.models import OPEN_STATUSES, Sale
@@ -64,7 +64,9 @@ def ledger_republish(*, grace_ms: int = GRACE_MS) -> dict[str, int]:
         waiting = [order_id for order_id in order_ids if order_id not in persisted]
         if not waiting:
             continue
-        producer = producer or Producer(kafka_producer_config())
+        # One producer per process, kept between passes: messages a pass could not
+        # flush in time stay queued and are delivered, not dropped with it.
+        producer = producer or per_process("republisher", lambda: Producer(kafka_producer_config()))
         messages = client.hmget(ledger_key, waiting)
         sent = []
         for order_id, message in zip(waiting, messages, strict=True):
