@@ -105,15 +105,19 @@ def buy(
 
     order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
     fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
-    tag = keys.sale_tag(sale_id)
     try:
         result = hot_script("buy", lua_source("buy"))(
-            keys=[
-                f"{tag}:state", f"{tag}:bucket", f"{tag}:users", f"{tag}:idem:{idempotency_key}",
-                f"{tag}:ledger", f"{tag}:pending", f"{tag}:accepted",
+            keys=keys.buy_script_keys(sale_id, idempotency_key),
+            args=[
+                order_id,
+                user_id,
+                quantity,
+                fingerprint,
+                idempotency_key,
+                sale_id,
+                "1" if admitted else "0",
             ],
-            args=[order_id, user_id, quantity, fingerprint, idempotency_key, sale_id, "1" if admitted else "0"],
-        )  # fmt: skip
+        )
     except redis.RedisError:
         return _unavailable("The stock service (Redis)")
 

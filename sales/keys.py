@@ -35,8 +35,18 @@ def users_key(sale_id: int) -> str:
     return f"{sale_tag(sale_id)}:users"
 
 
-def idempotency_key(sale_id: int, key: str) -> str:
-    return f"{sale_tag(sale_id)}:idem:{key}"
+def buy_script_keys(sale_id: int, idempotency_key: str) -> list[str]:
+    """KEYS of sales/lua/buy.lua, in its order."""
+    tag = sale_tag(sale_id)
+    return [
+        f"{tag}:state",
+        f"{tag}:bucket",
+        f"{tag}:users",
+        f"{tag}:idem:{idempotency_key}",
+        f"{tag}:ledger",
+        f"{tag}:pending",
+        f"{tag}:accepted",
+    ]
 
 
 def ledger_key(sale_id: int) -> str:

@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 
 import redis
-from django.utils import timezone
 
 from flux_admin.clients import redis_client, redis_script
 from flux_admin.errors import ServiceUnavailable
@@ -157,7 +156,3 @@ def live_states(sale_ids: list[int]) -> dict[int, LiveState | None]:
 
 def live_state(sale_id: int) -> LiveState | None:
     return live_states([sale_id])[sale_id]
-
-
-def now_ms() -> int:
-    return to_ms(timezone.now())

@@ -11,7 +11,7 @@ import pytest
 from flux_admin.clients import hot_script
 from orders.models import Order
 from orders.republish import ledger_republish
-from sales.keys import ledger_key, pending_key, sale_tag
+from sales.keys import buy_script_keys, ledger_key, pending_key
 from sales.live import live_state, lua_source
 from tests.consumer_helpers import drain, fresh_group
 from tests.factories import make_sale
@@ -22,17 +22,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def reserve_without_hand_off(sale_id: int, user: str) -> str:
     """What buy() does before it produces: the web process 'dies' right after."""
     order_id = str(uuid.uuid4())
-    tag = sale_tag(sale_id)
     result = hot_script("buy", lua_source("buy"))(
-        keys=[
-            f"{tag}:state",
-            f"{tag}:bucket",
-            f"{tag}:users",
-            f"{tag}:idem:{user}",
-            f"{tag}:ledger",
-            f"{tag}:pending",
-            f"{tag}:accepted",
-        ],
+        keys=buy_script_keys(sale_id, user),
         args=[order_id, user, 1, "fingerprint", user, sale_id, "0"],
     )
     assert result[0] == b"accepted"
