@@ -201,13 +201,8 @@ def test_kafka_stopped_mid_sale(owner, restart_server) -> None:
     assert refused_during > 0, shoppers.outcomes  # the API said 503 while Kafka was down
     assert live_state(sale.pk).sold == len(accepted)  # and reserved nothing for those
 
-    try:  # answered 202 around the outage: handed over again, as Celery beat would every 5 s
-        wait_for(
-            republishing(lambda: persisted(sale.pk) == len(accepted)), 60, "every accepted order persisted"
-        )
-    except BaseException:
-        print(diagnose(sale.pk, accepted))
-        raise
+    try:  # answered 202 around the outage: handed over again
+        persist_all_with_republisher(sale.pk, accepted)
     finally:
         stop_process(consumer)
     assert "kafka unavailable" in log_of("consumer-kafka-outage")  # it met the outage and said so
@@ -246,12 +241,7 @@ def test_redis_restarted_mid_sale(owner, restart_server) -> None:
 
     consumer = start_consumer(group, "consumer-redis-restart", batch_size=500)
     try:
-        wait_for(
-            republishing(lambda: persisted(sale.pk) == len(accepted)), 60, "every accepted order persisted"
-        )
-    except BaseException:
-        print(diagnose(sale.pk, accepted))
-        raise
+        persist_all_with_republisher(sale.pk, accepted)
     finally:
         stop_process(consumer)
     assert_books(sale, accepted)
@@ -414,3 +404,15 @@ def republishing(condition):
         return False
 
     return check
+
+
+def persist_all_with_republisher(sale_id: int, accepted: list[str]) -> None:
+    """Wait until every accepted order has its row, running the re-publisher as
+    Celery beat would; on a timeout, print where the missing orders are."""
+    try:
+        wait_for(
+            republishing(lambda: persisted(sale_id) == len(accepted)), 60, "every accepted order persisted"
+        )
+    except BaseException:
+        print(diagnose(sale_id, accepted))
+        raise
