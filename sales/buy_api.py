@@ -1,15 +1,24 @@
 """The buy endpoint, POST /api/v1/sales/{id}/buy, and the seed's POST /order.
 
 The edge parses and checks the request in the cheapest order (size, key, body),
-calls sales.buying.buy() and turns its outcome into an HTTP status. The body is
+calls sales.buying.buy() and turns its outcome into an HTTP answer. The body is
 read by hand rather than by a ninja Schema parameter so that the order of
 those checks, and their status codes, are ours (413 before 400 before 422).
+
+The edge works on a WSGI environ (Django's ``request.META`` is one) and returns
+an ``Answer``, so that the two servers of the same routes share it: the ninja
+routes (``buy_endpoint``, ``order_endpoint``: the OpenAPI schema, Django's test
+client) and the fast lane in front of Django (sales/fast_lane.py), which serves
+them in production.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -47,42 +56,61 @@ BUY_REQUEST_BODY = {
 }
 
 
-def _json(
-    status: int, body: bytes, retry_after: int | None = None, location: str | None = None
-) -> HttpResponse:
-    response = HttpResponse(body, status=status, content_type="application/json")
-    if retry_after is not None:
-        response["Retry-After"] = str(retry_after)
-    if location is not None:
-        response["Location"] = location
-    return response
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the buy edge answers, whichever server sends it."""
+
+    status: int
+    body: bytes  # JSON
+    retry_after: int | None = None
+    location: str | None = None
+
+    def headers(self) -> list[tuple[str, str]]:
+        headers = [("Content-Type", "application/json")]
+        if self.retry_after is not None:
+            headers.append(("Retry-After", str(self.retry_after)))
+        if self.location is not None:
+            headers.append(("Location", self.location))
+        return headers
 
 
-def _problem(status: int, outcome: str, detail: str, fields: dict | None = None) -> HttpResponse:
-    return _json(status, json.dumps({"status": outcome, "detail": detail, "fields": fields or {}}).encode())
+Meta = Mapping[str, Any]  # a WSGI environ, or Django's request.META
+ReadBody = Callable[[int], bytes]  # reads the body, given its announced length
 
 
-def _too_large(request: HttpRequest) -> bool:
+def _problem(status: int, outcome: str, detail: str, fields: dict | None = None) -> Answer:
+    return Answer(status, json.dumps({"status": outcome, "detail": detail, "fields": fields or {}}).encode())
+
+
+def _content_length(meta: Meta) -> int | None:
+    """The announced body length, or None when it is over the limit or not a length."""
     try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > settings.BUY_MAX_BODY_BYTES
+        length = int(meta.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return True
+        return None
+    return length if 0 <= length <= settings.BUY_MAX_BODY_BYTES else None
 
 
-def _idempotency_key(request: HttpRequest) -> str | None:
-    return request.META.get("HTTP_IDEMPOTENCY_KEY") or request.META.get("HTTP_X_IDEMPOTENCY_KEY")
+def _too_large() -> Answer:
+    return _problem(413, "too_large", f"The body is over {settings.BUY_MAX_BODY_BYTES} bytes.")
 
 
-def respond(result: buying.BuyResult, sale_id: int) -> HttpResponse:
+def _idempotency_key(meta: Meta) -> str | None:
+    return meta.get("HTTP_IDEMPOTENCY_KEY") or meta.get("HTTP_X_IDEMPOTENCY_KEY")
+
+
+def _outcome_answer(result: buying.BuyResult, sale_id: int) -> Answer:
     status = HTTP_STATUS[result.outcome]
     location = f"/waiting-room/{sale_id}/" if result.outcome == buying.RATE_LIMITED else None
-    return _json(status, result.body, result.retry_after, location)
+    return Answer(status, result.body, result.retry_after, location)
 
 
-def buy_endpoint(request: HttpRequest, sale_id: int) -> HttpResponse:
-    if _too_large(request):
-        return _problem(413, "too_large", f"The body is over {settings.BUY_MAX_BODY_BYTES} bytes.")
-    key = _idempotency_key(request)
+def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
+    """POST /api/v1/sales/{sale_id}/buy."""
+    length = _content_length(meta)
+    if length is None:
+        return _too_large()
+    key = _idempotency_key(meta)
     if not key:
         return _problem(400, "idempotency_key_missing", "Send an Idempotency-Key header (one per purchase).")
     if not buying.IDEMPOTENCY_KEY_PATTERN.match(key):
@@ -92,7 +120,7 @@ def buy_endpoint(request: HttpRequest, sale_id: int) -> HttpResponse:
             "Idempotency-Key: use 1-128 letters, digits, '.', '_', ':' or '-'.",
         )
     try:
-        payload = BuyIn.model_validate_json(request.body)
+        payload = BuyIn.model_validate_json(read_body(length))
     except ValidationError as error:
         fields = fields_of(error.errors())
         return _problem(
@@ -104,15 +132,16 @@ def buy_endpoint(request: HttpRequest, sale_id: int) -> HttpResponse:
     result = buying.buy(
         sale_id=sale_id, user_id=payload.user_id, quantity=payload.quantity, idempotency_key=key
     )
-    return respond(result, sale_id)
+    return _outcome_answer(result, sale_id)
 
 
-def order_endpoint(request: HttpRequest) -> HttpResponse:
+def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
     """The seed's POST /order {productId, userId}: productId is the open sale's SKU.
     The seed's idempotency header is optional here, as it was there."""
-    if _too_large(request):
-        return _problem(413, "too_large", f"The body is over {settings.BUY_MAX_BODY_BYTES} bytes.")
-    key = _idempotency_key(request) or str(uuid.uuid4())
+    length = _content_length(meta)
+    if length is None:
+        return _too_large()
+    key = _idempotency_key(meta) or str(uuid.uuid4())
     if not buying.IDEMPOTENCY_KEY_PATTERN.match(key):
         return _problem(
             400,
@@ -120,7 +149,7 @@ def order_endpoint(request: HttpRequest) -> HttpResponse:
             "x-idempotency-key: use 1-128 letters, digits, '.', '_', ':' or '-'.",
         )
     try:
-        payload = OrderIn.model_validate_json(request.body)
+        payload = OrderIn.model_validate_json(read_body(length))
         BuyIn(user_id=payload.userId)
     except ValidationError as error:
         return _problem(422, "invalid", "Invalid request body.", fields_of(error.errors()))
@@ -131,4 +160,22 @@ def order_endpoint(request: HttpRequest) -> HttpResponse:
     if sale_id is None:
         return _problem(404, "not_found", f"No open sale of product {payload.productId!r}.")
     result = buying.buy(sale_id=sale_id, user_id=payload.userId, quantity=1, idempotency_key=key)
-    return respond(result, sale_id)
+    return _outcome_answer(result, sale_id)
+
+
+# --- the ninja routes (sales/api.py, sales/compat.py) -------------------------------
+
+
+def _response(answer: Answer) -> HttpResponse:
+    response = HttpResponse(answer.body, status=answer.status)
+    for name, value in answer.headers():
+        response[name] = value
+    return response
+
+
+def buy_endpoint(request: HttpRequest, sale_id: int) -> HttpResponse:
+    return _response(buy_answer(sale_id, request.META, lambda _length: request.body))
+
+
+def order_endpoint(request: HttpRequest) -> HttpResponse:
+    return _response(order_answer(request.META, lambda _length: request.body))

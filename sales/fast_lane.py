@@ -1,0 +1,103 @@
+"""The buy API's fast lane: its two routes answered in front of Django.
+
+Under a flash sale nearly every request is a buy, and most of them are answered
+"sold out" from memory in a few microseconds. Through Django's handler each one
+still paid for a WSGIRequest, the request_started/finished signals, the
+middleware chain and a HttpResponse: measured with `make bench`, about three
+quarters of the web processes' CPU per sold-out answer (docs/BENCHMARKS.md).
+
+This WSGI wrapper (flux_admin/wsgi.py) serves POST /api/v1/sales/{id}/buy and
+POST /order itself, with the same edge functions as the ninja routes
+(sales.buy_api.buy_answer / order_answer), and adds the headers Django's
+SecurityMiddleware and XFrameOptionsMiddleware add to every answer. Everything
+else goes to Django unchanged, and so does a buy request that Django would
+treat differently: a Host not in ALLOWED_HOSTS (Django answers 400), or a
+deployment that redirects to HTTPS or sends HSTS (headers that depend on the
+request). tests/test_buy_fast_lane.py holds the two lanes to the same answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+from sales.buy_api import Answer, buy_answer, order_answer
+
+logger = logging.getLogger("django.request")
+
+BUY_PATH = re.compile(r"/api/v1/sales/(\d{1,18})/buy\Z")
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+INTERNAL_ERROR = Answer(500, b'{"status": "error", "detail": "Internal error."}')
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
+
+
+def django_headers() -> list[tuple[str, str]] | None:
+    """The headers Django's middleware adds to every API answer, or None when
+    what it adds depends on the request (then the fast lane stays closed)."""
+    if settings.SECURE_SSL_REDIRECT or settings.SECURE_HSTS_SECONDS or settings.USE_X_FORWARDED_HOST:
+        return None
+    headers = [("X-Frame-Options", settings.X_FRAME_OPTIONS)]
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    if settings.SECURE_REFERRER_POLICY:
+        policy = settings.SECURE_REFERRER_POLICY
+        headers.append(("Referrer-Policy", policy if isinstance(policy, str) else ",".join(policy)))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+    return headers
+
+
+@lru_cache(maxsize=64)
+def host_allowed(host: str) -> bool:
+    """Django's ALLOWED_HOSTS check (HttpRequest.get_host), cached per Host header."""
+    domain, _port = split_domain_port(host)
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return bool(domain) and validate_host(domain, allowed)
+
+
+class BuyFastLane:
+    def __init__(self, django_app: WSGIApp) -> None:
+        self.django_app = django_app
+        self.extra_headers = django_headers()
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        # The hot path: two string tests for every request that is not a buy.
+        if environ.get("REQUEST_METHOD") == "POST" and self.extra_headers is not None:
+            path = environ.get("PATH_INFO", "")
+            if path == "/order":
+                route = None
+            else:
+                match = BUY_PATH.match(path)
+                route = int(match.group(1)) if match else -1
+            if route != -1 and host_allowed(environ.get("HTTP_HOST", "")):
+                return self._serve(route, environ, start_response)
+        return self.django_app(environ, start_response)
+
+    def _serve(self, sale_id: int | None, environ: dict, start_response: StartResponse) -> list[bytes]:
+        def read_body(length: int) -> bytes:
+            return environ["wsgi.input"].read(length) if length else b""
+
+        try:
+            if sale_id is None:
+                answer = order_answer(environ, read_body)
+            else:
+                answer = buy_answer(sale_id, environ, read_body)
+        except Exception:  # what Django's handler would do: log it, answer 500, no traceback out
+            logger.exception("Internal error on the buy fast lane: %s", environ.get("PATH_INFO"))
+            answer = INTERNAL_ERROR
+        headers = answer.headers()
+        headers.append(("Content-Length", str(len(answer.body))))
+        headers.extend(self.extra_headers or ())
+        start_response(STATUS_LINES[answer.status], headers)
+        return [answer.body]

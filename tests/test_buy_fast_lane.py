@@ -1,0 +1,199 @@
+"""The fast lane (sales/fast_lane.py) answers the buy routes exactly as Django's
+ninja routes do: same status, same body, same headers, for every outcome. The
+fast lane is reached over real HTTP (granian serving flux_admin.wsgi, as in
+production); the ninja route through Django's test client."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+
+import pytest
+from django.test import Client
+
+from sales import buying, fast_lane
+from sales.live import live_state
+from tests.conftest import WebServer
+from tests.factories import make_sale
+
+pytestmark = pytest.mark.django_db
+
+# Added by one server or the other whatever the application says.
+TRANSPORT_HEADERS = {"date", "server", "connection", "keep-alive", "transfer-encoding"}
+# Differ between two accepted orders by design.
+PER_ORDER_FIELDS = {"order_id", "accepted_at_ms", "user_id"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_memory() -> None:
+    buying.forget_sold_out_flags()
+
+
+def through_django(path: str, body: str, headers: dict[str, str]) -> tuple[int, dict, bytes]:
+    meta = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
+    response = Client().post(path, body, content_type="application/json", **meta)
+    return response.status_code, dict(response.headers), response.content
+
+
+def comparable(status: int, headers: dict, body: bytes) -> tuple[int, dict, object]:
+    headers = {k.lower(): v for k, v in headers.items() if k.lower() not in TRANSPORT_HEADERS}
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return status, headers, body
+    if parsed.get("status") in {"accepted", "accepted_pending"}:
+        parsed = {k: v for k, v in parsed.items() if k not in PER_ORDER_FIELDS}
+        headers.pop("content-length", None)  # the order id and the time are in the body
+    return status, headers, parsed
+
+
+def both(
+    web_server: WebServer, path: str, body: object, headers: dict[str, str] | None = None, key: bool = True
+) -> tuple[tuple, tuple]:
+    """The same request through the fast lane and through Django, each with its own
+    idempotency key (a shared key would replay the first answer). A callable body
+    gives each lane its own (called with 0 for the fast lane, 1 for Django)."""
+    answers = []
+    for n, lane in enumerate((web_server.post, through_django)):
+        sent = {"Idempotency-Key": uuid.uuid4().hex} if key else {}
+        content = body(n) if callable(body) else body
+        text = content if isinstance(content, str) else json.dumps(content)
+        answers.append(comparable(*lane(path, text, {**sent, **(headers or {})})))
+    return answers[0], answers[1]
+
+
+def test_accepted_sold_out_and_limit_are_the_same(owner, web_server: WebServer) -> None:
+    sale = make_sale(owner, live=True, quantity=2, per_user_limit=1)
+    path = f"/api/v1/sales/{sale.pk}/buy"
+
+    fast, django = both(web_server, path, lambda n: {"user_id": f"alice-{n}"})
+    assert fast[0] == 200 and fast[2]["status"] == "accepted"
+    assert fast == django
+
+    fast, django = both(web_server, path, {"user_id": "alice"})
+    assert fast == django == (409, fast[1], {"status": "sold_out", "detail": "Sold out.", "sale_id": sale.pk})
+
+    other = make_sale(owner, live=True, quantity=5, per_user_limit=1)
+    path = f"/api/v1/sales/{other.pk}/buy"
+    both(web_server, path, lambda n: {"user_id": f"bob-{n}"})  # each bob's one unit
+    fast, django = both(web_server, path, lambda n: {"user_id": f"bob-{n}"})
+    assert fast[2]["status"] == "limit_reached"
+    assert fast == django
+
+
+def test_security_headers_are_django_s(owner, web_server: WebServer) -> None:
+    sale = make_sale(owner, live=True)
+    fast, django = both(web_server, f"/api/v1/sales/{sale.pk}/buy", lambda n: {"user_id": f"carol-{n}"})
+    assert fast[2]["status"] == "accepted"
+    assert fast[1] == django[1]
+    assert {"x-frame-options", "x-content-type-options", "referrer-policy", "content-type"} <= set(fast[1])
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "key", "status", "outcome"),
+    [
+        ({"user_id": "dave"}, {}, False, 400, "idempotency_key_missing"),
+        ({"user_id": "dave"}, {"Idempotency-Key": "not a key!"}, False, 400, "idempotency_key_invalid"),
+        ({"user_id": "dave", "quantity": 0}, {}, True, 422, "invalid"),
+        ("{not json", {}, True, 422, "invalid"),
+        ({"user_id": "x" * 5000}, {}, True, 413, "too_large"),
+    ],
+)
+def test_bad_input_is_the_same(owner, web_server: WebServer, body, headers, key, status, outcome) -> None:
+    sale = make_sale(owner, live=True)
+    fast, django = both(web_server, f"/api/v1/sales/{sale.pk}/buy", body, headers, key=key)
+    assert (fast[0], fast[2]["status"]) == (status, outcome)
+    assert fast == django
+
+
+def test_unknown_sale_and_key_reuse_are_the_same(owner, web_server: WebServer) -> None:
+    fast, django = both(web_server, "/api/v1/sales/999999999/buy", {"user_id": "erin"})
+    assert (fast[0], fast[2]["status"]) == (404, "not_found")
+    assert fast == django
+
+    sale = make_sale(owner, live=True)
+    path = f"/api/v1/sales/{sale.pk}/buy"
+    answers = []
+    for lane in (web_server.post, through_django):
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        lane(path, json.dumps({"user_id": "erin"}), key)
+        answers.append(comparable(*lane(path, json.dumps({"user_id": "frank"}), key)))
+    assert answers[0][2]["status"] == "idempotency_key_reused"
+    assert answers[0] == answers[1]
+
+
+def test_rate_limited_is_the_same(owner, web_server: WebServer) -> None:
+    sale = make_sale(owner, live=True, rate=1, burst=1)
+    path = f"/api/v1/sales/{sale.pk}/buy"
+    web_server.post(path, json.dumps({"user_id": "gus"}), {"Idempotency-Key": uuid.uuid4().hex})
+    fast, django = both(web_server, path, {"user_id": "gus"})
+    assert (fast[0], fast[1]["location"], fast[2]["status"]) == (
+        302,
+        f"/waiting-room/{sale.pk}/",
+        "rate_limited",
+    )
+    assert fast == django
+
+
+def test_seed_order_route_is_the_same(owner, web_server: WebServer) -> None:
+    sale = make_sale(owner, live=True, quantity=5, sku=f"fast-lane-{uuid.uuid4().hex[:8]}")
+    fast, django = both(
+        web_server, "/order", lambda n: {"productId": sale.sku, "userId": f"hana-{n}"}, key=False
+    )
+    assert fast[0] == 200
+    assert fast == django
+    fast, django = both(web_server, "/order", {"productId": "no-such-sku", "userId": "hana"}, key=False)
+    assert (fast[0], fast[2]["status"]) == (404, "not_found")
+    assert fast == django
+
+
+def test_other_requests_and_disallowed_hosts_go_to_django(owner, web_server: WebServer) -> None:
+    sale = make_sale(owner, live=True)
+    status, _, body = web_server.post(
+        f"/api/v1/sales/{sale.pk}/buy",
+        json.dumps({"user_id": "ivan"}),
+        {"Idempotency-Key": uuid.uuid4().hex, "Host": "evil.example"},
+    )
+    assert status == 400  # Django's DisallowedHost, as for any other page
+    assert body.startswith(b"<!DOCTYPE html>")
+    assert live_state(sale.pk).remaining == sale.quantity
+    # A merchant route without credentials: ninja's auth refuses it (403, its CSRF check
+    # for session auth, over real HTTP), not the fast lane.
+    status, _, body = web_server.post(f"/api/v1/sales/{sale.pk}/restock", json.dumps({"units": 1}))
+    assert status == 403
+    assert "detail" in json.loads(body)
+    assert live_state(sale.pk).quantity == sale.quantity
+
+
+def test_an_unexpected_error_is_a_json_500_without_traceback(monkeypatch, caplog) -> None:
+    """The wrapper alone (a WSGI call, no server): a bug in the edge is logged and
+    answered 500 in JSON, never with a traceback in the answer."""
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fast_lane, "buy_answer", broken)
+    lane = fast_lane.BuyFastLane(lambda environ, start_response: pytest.fail("went to Django"))
+    started = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/v1/sales/1/buy",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.input": io.BytesIO(b"{}"),
+    }
+    body = b"".join(lane(environ, lambda status, headers: started.append(status)))
+    assert started == ["500 Internal Server Error"]
+    assert json.loads(body) == {"status": "error", "detail": "Internal error."}
+    assert "boom" in caplog.text
+
+
+def test_the_lane_stays_closed_when_django_s_headers_depend_on_the_request(settings) -> None:
+    """HSTS and HTTPS redirects depend on the request: Django answers everything then."""
+    settings.SECURE_HSTS_SECONDS = 3600
+    assert fast_lane.django_headers() is None
+    went_to_django = []
+    lane = fast_lane.BuyFastLane(lambda environ, start_response: went_to_django.append(True) or [b""])
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/sales/1/buy", "HTTP_HOST": "127.0.0.1"}
+    lane(environ, lambda status, headers: None)
+    assert went_to_django == [True]
