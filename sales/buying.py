@@ -27,7 +27,7 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
-from flux_admin.clients import hot_script, redis_client
+from flux_admin.clients import hot_script
 from sales import keys
 from sales.handoff import order_publisher
 from sales.live import SOLD_OUT_FLAG_MS, lua_source
@@ -171,7 +171,16 @@ def forget_sold_out_flags() -> None:
     _sold_out_flags.clear()
 
 
+# The SKU lookup of POST /order, run like buy.lua on the thread's own connection:
+# through redis-py's pool it cost about as much CPU as the sold-out answer itself.
+SKU_LOOKUP = "return redis.call('GET', KEYS[1])"
+
+
 def sale_id_for_sku(sku: str) -> int | None:
-    """The open sale selling `sku` (seed-compatible POST /order), from Redis."""
-    raw = redis_client().get(keys.sku_key(sku))
+    """The open sale selling `sku` (seed-compatible POST /order), from Redis.
+
+    Not cached in the process: a cached SKU could point at a sale that /init has
+    just replaced, and answer a key that bought in the new sale with the old
+    sale's sold-out flag."""
+    raw = hot_script("sku", SKU_LOOKUP)(keys=[keys.sku_key(sku)], args=[])
     return int(raw) if raw else None
