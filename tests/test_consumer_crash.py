@@ -91,7 +91,8 @@ def test_postgres_stopped_mid_drain(owner, restart_server) -> None:
     sale = make_sale(owner, live=True, quantity=1200, rate=1_000_000, burst=1_000_000)
     group = fresh_group()
     accepted = sell(sale.pk, 1200)
-    consumer = start_consumer(group, "consumer-pg-outage", batch_size=50)
+    # Small batches keep the drain going for seconds: PostgreSQL must stop before it ends.
+    consumer = start_consumer(group, "consumer-pg-outage", batch_size=5)
     try:
         wait_for(lambda: persisted(sale.pk) >= 100, 30, "the consumer to be mid-drain")
         from django.db import connection
