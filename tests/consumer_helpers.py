@@ -34,10 +34,13 @@ def end_offsets(topic: str) -> dict[int, int]:
         consumer.close()
 
 
-def produce_raw(values: list[bytes]) -> None:
+def produce_raw(values: list[bytes], partition: int | None = None) -> None:
+    """Produce as the API would (a key per order, so any partition), or all to one
+    partition when the test needs the consumer to read them in this order."""
     producer = Producer(kafka_producer_config())
     for value in values:
-        producer.produce(settings.KAFKA_ORDERS_TOPIC, value=value, key=uuid.uuid4().bytes)
+        where = {} if partition is None else {"partition": partition}
+        producer.produce(settings.KAFKA_ORDERS_TOPIC, value=value, key=uuid.uuid4().bytes, **where)
     assert producer.flush(15) == 0
 
 
