@@ -39,11 +39,11 @@ import django  # noqa: E402
 django.setup()
 
 import redis  # noqa: E402
-from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from flux_admin.clients import redis_client  # noqa: E402
+from orders.topics import end_offsets, sale_order_messages  # noqa: E402
 from sales import services  # noqa: E402
 from sales.live import live_state  # noqa: E402
 
@@ -194,43 +194,6 @@ def run_phase(phase: Phase, sale_id: int, count: str = "all") -> dict:
     return result
 
 
-def topic_end_offsets() -> dict[int, int]:
-    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "bench-reader"})
-    try:
-        topic = settings.KAFKA_ORDERS_TOPIC
-        numbers = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {n: consumer.get_watermark_offsets(TopicPartition(topic, n), timeout=10)[1] for n in numbers}
-    finally:
-        consumer.close()
-
-
-def orders_since(start: dict[int, int], sale_id: int) -> int:
-    """Order messages for the sale between the start offsets and the end now."""
-    end = topic_end_offsets()
-    topic = settings.KAFKA_ORDERS_TOPIC
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-            "group.id": "bench-reader",
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        consumer.assign([TopicPartition(topic, n, start[n]) for n in end if end[n] > start[n]])
-        position = dict(start)
-        count = 0
-        while any(position[n] < end[n] for n in end):
-            for message in consumer.consume(5000, timeout=5):
-                if message.error():
-                    continue
-                position[message.partition()] = message.offset() + 1
-                if json.loads(message.value()).get("sale_id") == sale_id:
-                    count += 1
-        return count
-    finally:
-        consumer.close()
-
-
 def main() -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
@@ -249,7 +212,7 @@ def main() -> int:
         in_stock = Phase("in stock (Kafka-acked)", 2000, 50)
         quantity = 10_000_000
         sale = new_sale("bench-in-stock", quantity=quantity, rate=1_000_000, burst=1_000_000)
-        start = topic_end_offsets()
+        start = end_offsets(settings.KAFKA_ORDERS_TOPIC)
         log(
             f"{in_stock.name}: warm-up {IN_STOCK_WARM_UP_SECONDS}s, then {SECONDS}s with {CONNECTIONS} connections"
         )
@@ -269,7 +232,7 @@ def main() -> int:
         # answers wrk counted plus at most one in-flight request per connection per run.
         answered = sum(r["statuses"].get(code, 0) for r in (warm, result) for code in ("200", "202"))
         time.sleep(2)  # let acknowledgements of the last in-flight requests land
-        on_topic = orders_since(start, sale)
+        on_topic = len(sale_order_messages(sale, start))
         state = live_state(sale)
         sold = quantity - state.remaining
         books = {

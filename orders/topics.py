@@ -6,7 +6,9 @@ must fail, not quietly create a one-partition topic.
 
 from __future__ import annotations
 
-from confluent_kafka import KafkaException
+import json
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import NewTopic
 from django.conf import settings
 
@@ -45,3 +47,59 @@ def topics_ensure() -> dict[str, str]:
                     raise
                 outcome[name] = "exists"  # another process created it meanwhile
     return outcome
+
+
+def end_offsets(topic: str) -> dict[int, int]:
+    """Partition -> the offset the next message will get, as the broker has it now."""
+    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "flux-offsets"})
+    try:
+        numbers = consumer.list_topics(topic, timeout=ADMIN_TIMEOUT_SECONDS).topics[topic].partitions
+        return {
+            n: consumer.get_watermark_offsets(TopicPartition(topic, n), timeout=ADMIN_TIMEOUT_SECONDS)[1]
+            for n in numbers
+        }
+    finally:
+        consumer.close()
+
+
+def sale_order_messages(sale_id: int, start: dict[int, int] | None = None) -> list[dict]:
+    """The sale's order messages on the orders topic, from `start` (partition ->
+    offset; the beginning if None) up to the end offsets as they are now. Reads
+    without a consumer group's offsets (for checks: tests, make bench, people).
+    Raises RuntimeError if the topic stops short of those end offsets."""
+    topic = settings.KAFKA_ORDERS_TOPIC
+    ends = end_offsets(topic)
+    positions = {n: (start or {}).get(n, 0) for n in ends}
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "group.id": "flux-reader",
+            "enable.auto.commit": False,
+        }
+    )
+    found: list[dict] = []
+    try:
+        consumer.assign(
+            [
+                TopicPartition(topic, n, positions[n] if start else OFFSET_BEGINNING)
+                for n in ends
+                if ends[n] > positions[n]
+            ]
+        )
+        while any(positions[n] < ends[n] for n in ends):
+            batch = consumer.consume(5000, timeout=5)
+            if not batch:
+                raise RuntimeError(f"the orders topic stopped short of its end offsets: {positions} < {ends}")
+            for message in batch:
+                if message.error():
+                    continue
+                positions[message.partition()] = message.offset() + 1
+                try:
+                    order = json.loads(message.value())
+                except ValueError:
+                    continue
+                if isinstance(order, dict) and order.get("sale_id") == sale_id:
+                    found.append(order)
+        return found
+    finally:
+        consumer.close()

@@ -202,42 +202,9 @@ def web_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebSer
 def orders_on_topic(sale_id: int) -> list[dict]:
     """Every order message for the sale on the orders topic, read from the start
     up to the end offsets as they are now."""
-    import json
+    from orders.topics import sale_order_messages
 
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-    from django.conf import settings
-
-    topic = settings.KAFKA_ORDERS_TOPIC
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-            "group.id": "test-reader",
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        numbers = list(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
-        ends = {n: consumer.get_watermark_offsets(TopicPartition(topic, n), timeout=10)[1] for n in numbers}
-        consumer.assign([TopicPartition(topic, n, OFFSET_BEGINNING) for n in numbers if ends[n] > 0])
-        positions = dict.fromkeys(numbers, 0)
-        found = []
-        while any(positions[n] < ends[n] for n in numbers):
-            batch = consumer.consume(1000, timeout=5)
-            if not batch:
-                raise AssertionError(f"stopped short of the end offsets: {positions} < {ends}")
-            for message in batch:
-                if message.error():
-                    continue
-                positions[message.partition()] = message.offset() + 1
-                try:
-                    order = json.loads(message.value())
-                except ValueError:
-                    continue
-                if isinstance(order, dict) and order.get("sale_id") == sale_id:
-                    found.append(order)
-        return found
-    finally:
-        consumer.close()
+    return sale_order_messages(sale_id)
 
 
 def wait_for(condition: Any, seconds: float, what: str) -> None:

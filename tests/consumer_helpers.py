@@ -25,15 +25,6 @@ def fresh_group() -> str:
     return group
 
 
-def end_offsets(topic: str) -> dict[int, int]:
-    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "test-offsets"})
-    try:
-        numbers = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {n: consumer.get_watermark_offsets(TopicPartition(topic, n), timeout=10)[1] for n in numbers}
-    finally:
-        consumer.close()
-
-
 def produce_raw(values: list[bytes], partition: int | None = None) -> None:
     """Produce as the API would (a key per order, so any partition), or all to one
     partition when the test needs the consumer to read them in this order."""

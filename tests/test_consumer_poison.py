@@ -7,7 +7,8 @@ import pytest
 from django.conf import settings
 
 from orders.models import Order
-from tests.consumer_helpers import consume_dead_letters, drain, end_offsets, fresh_group, produce_raw
+from orders.topics import end_offsets
+from tests.consumer_helpers import consume_dead_letters, drain, fresh_group, produce_raw
 from tests.factories import make_sale
 from tests.test_consumer_batch import message
 

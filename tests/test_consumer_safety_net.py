@@ -9,8 +9,9 @@ from django.conf import settings
 
 from orders.consumer import order_decode, order_persist_batch
 from orders.models import Order, OrderAnomaly
+from orders.topics import end_offsets
 from sales.models import Sale
-from tests.consumer_helpers import consume_dead_letters, drain, end_offsets, fresh_group, produce_raw
+from tests.consumer_helpers import consume_dead_letters, drain, fresh_group, produce_raw
 from tests.factories import make_sale
 from tests.test_consumer_batch import message
 
