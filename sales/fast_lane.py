@@ -3,8 +3,8 @@
 Under a flash sale nearly every request is a buy, and most of them are answered
 "sold out" from memory in a few microseconds. Through Django's handler each one
 still paid for a WSGIRequest, the request_started/finished signals, the
-middleware chain and a HttpResponse: measured with `make bench`, about three
-quarters of the web processes' CPU per sold-out answer (docs/BENCHMARKS.md).
+middleware chain and a HttpResponse. Web-process CPU per sold-out answer under
+the herd (pidstat, docs/BENCHMARKS.md): 143 us through Django, 37-66 us here.
 
 This WSGI wrapper (flux_admin/wsgi.py) serves POST /api/v1/sales/{id}/buy and
 POST /order itself, with the same edge functions as the ninja routes
@@ -75,13 +75,10 @@ class BuyFastLane:
         # The hot path: two string tests for every request that is not a buy.
         if environ.get("REQUEST_METHOD") == "POST" and self.extra_headers is not None:
             path = environ.get("PATH_INFO", "")
-            if path == "/order":
-                route = None
-            else:
-                match = BUY_PATH.match(path)
-                route = int(match.group(1)) if match else -1
-            if route != -1 and host_allowed(environ.get("HTTP_HOST", "")):
-                return self._serve(route, environ, start_response)
+            match = None if path == "/order" else BUY_PATH.match(path)
+            if (match or path == "/order") and host_allowed(environ.get("HTTP_HOST", "")):
+                sale_id = int(match.group(1)) if match else None  # None: the seed's /order
+                return self._serve(sale_id, environ, start_response)
         return self.django_app(environ, start_response)
 
     def _serve(self, sale_id: int | None, environ: dict, start_response: StartResponse) -> list[bytes]:
