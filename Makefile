@@ -9,7 +9,7 @@ PYTHON3 ?= python3
 run: setup
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
-	exec $(VENV)/bin/honcho start -f Procfile
+	exec bin/run
 
 ## test: bring the stack up if needed and run the whole suite against the real servers
 test: stack

@@ -12,7 +12,7 @@ After the in-stock phase it checks the books: one order message on the topic
 per unit sold (quantity - remaining in Redis), and the units sold match the
 accepted answers (see the comment there on requests wrk leaves in flight).
 
-The product's processes are the Procfile's (honcho), started here unless
+The product's processes are bin/run's (supervisord), started here unless
 something already answers on BENCH_URL. Results go to bench-results/.
 """
 
@@ -93,10 +93,10 @@ def start_processes() -> subprocess.Popen | None:
     if serving():
         log(f"using the processes already serving {URL}")
         return None
-    log("starting the Procfile's processes (honcho)")
+    log("starting every process (bin/run, supervisord)")
     (ROOT / ".stack" / "logs").mkdir(parents=True, exist_ok=True)
-    honcho = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "honcho"), "start", "-f", "Procfile"],
+    processes = subprocess.Popen(
+        [str(ROOT / "bin" / "run")],
         cwd=ROOT,
         stdout=open(ROOT / ".stack" / "logs" / "bench-processes.log", "w"),  # noqa: SIM115
         stderr=subprocess.STDOUT,
@@ -104,16 +104,16 @@ def start_processes() -> subprocess.Popen | None:
     )
     deadline = time.monotonic() + 60
     while not serving():
-        if time.monotonic() > deadline or honcho.poll() is not None:
+        if time.monotonic() > deadline or processes.poll() is not None:
             raise SystemExit("the processes did not start; see .stack/logs/bench-processes.log")
         time.sleep(0.5)
-    return honcho
+    return processes
 
 
-def stop_processes(honcho: subprocess.Popen | None) -> None:
-    if honcho is not None:
-        os.killpg(honcho.pid, signal.SIGTERM)
-        honcho.wait(30)
+def stop_processes(processes: subprocess.Popen | None) -> None:
+    if processes is not None:
+        processes.send_signal(signal.SIGINT)  # as Ctrl+C: supervisord stops them all
+        processes.wait(60)
 
 
 def forget_old_bench_sales() -> None:
@@ -199,7 +199,7 @@ def main() -> int:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     RESULTS.mkdir(exist_ok=True)
     forget_old_bench_sales()
-    honcho = start_processes()
+    processes = start_processes()
     try:
         herd = Phase("sold-out herd", 8000, 15)
         sale = new_sale("bench-sold-out", quantity=1, rate=1_000_000, burst=1_000_000)
@@ -243,7 +243,7 @@ def main() -> int:
         }
         books_ok = on_topic == sold == state.sold and 0 <= sold - answered <= 2 * CONNECTIONS
     finally:
-        stop_processes(honcho)
+        stop_processes(processes)
 
     phases = [herd, flood, in_stock]
     commit = subprocess.run(
