@@ -7,8 +7,12 @@ the one application error type into HTTP statuses.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.shortcuts import render
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, ValidationError
 
 from flux_admin.api_errors import fields_of
@@ -61,11 +65,34 @@ def install_error_handlers(target: NinjaAPI) -> None:
         )
 
 
+class SwaggerWithCsrf(Swagger):
+    """Swagger UI from the project's static files, whose "Try it out" sends the
+    CSRF token, so a merchant signed in to the admin can call the session-
+    authenticated routes from /api/docs."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        swagger_settings = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
+        context = {
+            "swagger_settings": json.dumps(swagger_settings, indent=1),
+            "api": api,
+            # ninja gives the page's script the token (data-csrf-token, sent as
+            # X-CSRFToken) only when the API-wide auth is cookie-based. Ours is set
+            # per route (the buy API is open), so it never did and every session
+            # call got 403. Rendering {{ csrf_token }} also sets the csrftoken cookie
+            # the header is checked against.
+            "add_csrf": True,
+        }
+        # ninja's template ("ninja" is in INSTALLED_APPS): assets from STATIC_URL, never
+        # the CDN page ninja falls back to, which is blank on a machine without internet.
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
     title="Flux-Gate",
     version="1",
     description="Flash-sale engine: the merchant sales API and the buy API.",
     urls_namespace="api",
+    docs=SwaggerWithCsrf(),
 )
 api.add_router("/v1/sales", sales_router)
 install_error_handlers(api)

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # django-ninja's templates and static files: with it installed, /api/docs serves
+    # its bundled Swagger UI from STATIC_URL; without it ninja falls back to a CDN.
+    "ninja",
     "sales",
     "orders",
     "waitingroom",

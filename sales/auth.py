@@ -45,4 +45,20 @@ class DemoModeAuth:
         return merchant
 
 
-merchant_auth = [MerchantTokenAuth(), SessionAuth()]
+class MerchantSessionAuth(SessionAuth):
+    """A merchant signed in to the admin (the session cookie), CSRF-checked.
+
+    ninja's SessionAuth checks CSRF before it knows whether the session holds a
+    user, so an anonymous caller got 403 "CSRF check Failed" over real HTTP and
+    the auth methods after it (demo mode) never ran. CSRF protects what a
+    cookie grants: without an authenticated session user there is nothing to
+    protect, so this one steps aside (401, or the next auth method) and checks
+    CSRF only for a real session user."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)  # CSRF check, then the session's user
+
+
+merchant_auth = [MerchantTokenAuth(), MerchantSessionAuth()]

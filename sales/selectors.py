@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from flux_admin.errors import ApplicationError
+from flux_admin.errors import ApplicationError, ServiceUnavailable
 from orders.selectors import order_count_persisted
 from sales.live import LiveState, live_state, live_states
-from sales.models import Sale
+from sales.models import OPEN_STATUSES, Sale, SaleStatus
 
 
 def can_see_all(user: Any) -> bool:
@@ -62,3 +65,55 @@ def sale_figures_many(*, sales: list[Sale]) -> dict[int, SaleFigures]:
         Order.objects.filter(sale__in=sales).values("sale").annotate(n=Count("pk")).values_list("sale", "n")
     )
     return {sale.pk: _figures(sale, states[sale.pk], counts.get(sale.pk, 0)) for sale in sales}
+
+
+class ShopperSaleState(StrEnum):
+    """What a shopper may be told about a sale on a public page."""
+
+    UNKNOWN = "unknown"  # no such sale, or a draft (drafts are not public)
+    OPEN = "open"  # scheduled, live or paused: it may still sell
+    SOLD_OUT = "sold_out"
+    ENDED = "ended"
+
+
+def _shopper_state_of_live(state: LiveState) -> ShopperSaleState:
+    # The buy script's order (sales/lua/buy.lua): ended first, then not started or
+    # paused, then stock; so the page says what a Buy would be answered.
+    if state.status == SaleStatus.ENDED or 0 < state.ends_ms <= time.time() * 1000:
+        return ShopperSaleState.ENDED
+    if state.status in (SaleStatus.SCHEDULED, SaleStatus.PAUSED):
+        return ShopperSaleState.OPEN
+    if state.status == SaleStatus.SOLD_OUT or state.remaining <= 0:
+        return ShopperSaleState.SOLD_OUT
+    return ShopperSaleState.OPEN
+
+
+def sale_shopper_state(*, sale_id: int) -> ShopperSaleState:
+    """Any sale's public state, whoever asks (not scoped: shoppers see it).
+
+    From the live state in Redis where the sale has one: it is what the buy API
+    decides against (Redis knows a sale sold out before the sweep records it),
+    and the herd sent to the waiting room reads it without touching PostgreSQL.
+    Else from the row: a draft, a sale whose state Redis lost, or Redis down (the
+    page can still say something true)."""
+    try:
+        state = live_state(sale_id)
+    except ServiceUnavailable:
+        state = None
+    if state is not None:
+        return _shopper_state_of_live(state)
+    sale = Sale.objects.filter(pk=sale_id).only("status", "ends_at").first()
+    if sale is None or sale.status == SaleStatus.DRAFT:
+        return ShopperSaleState.UNKNOWN
+    if sale.status == SaleStatus.ENDED or (sale.ends_at is not None and sale.ends_at <= timezone.now()):
+        return ShopperSaleState.ENDED
+    if sale.status == SaleStatus.SOLD_OUT:
+        return ShopperSaleState.SOLD_OUT
+    return ShopperSaleState.OPEN
+
+
+def sale_needs_rearm(*, sale: Sale) -> bool:
+    """Whether Re-arm has work to do: an open sale (one that should hold live
+    state in Redis, the statuses services.TRANSITIONS["rearm"] starts from) has
+    none, so Redis lost it. A draft never had any; an ended sale keeps its own."""
+    return sale.status in OPEN_STATUSES and live_state(sale.pk) is None

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +173,92 @@ class WebServer:
         finally:
             connection.close()
 
+    def request(
+        self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
+    ) -> HttpReply:
+        """One request of any method on a new connection; every header of the
+        answer is kept (a response can set several cookies)."""
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return HttpReply(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+    @property
+    def origin(self) -> str:
+        """What a browser on this server's pages sends as Origin."""
+        return f"http://127.0.0.1:{self.port}"
+
+
+class HttpReply:
+    """An answer over real HTTP: status, all headers, body."""
+
+    def __init__(self, status: int, headers: Message, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+class BrowserSession:
+    """Real HTTP with a cookie jar, as a browser keeps one for a site: every
+    Set-Cookie is stored and sent back. The Secure flag is not honoured, on
+    purpose: tests reach production-configured servers over plain HTTP."""
+
+    def __init__(self, server: WebServer) -> None:
+        self.server = server
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
+    ) -> HttpReply:
+        from http.cookies import SimpleCookie
+
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        reply = self.server.request(method, path, body, sent)
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0":  # Django deletes a cookie this way
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return reply
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> HttpReply:
+        return self.request("GET", path, headers=headers)
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        """Sign in through the admin's login form, CSRF token and all, as a person does."""
+        import re
+        from urllib.parse import urlencode
+
+        form = self.get("/admin/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
+        assert form.status == 200 and token is not None, form.body[:500]
+        reply = self.request(
+            "POST",
+            "/admin/login/?next=/admin/",
+            urlencode({"csrfmiddlewaretoken": token[1].decode(), "username": username, "password": password}),
+            {"Content-Type": "application/x-www-form-urlencoded", "Origin": self.server.origin},
+        )
+        assert reply.status == 302 and "sessionid" in self.cookies, (reply.status, reply.body[:500])
+
 
 @pytest.fixture(scope="session")
 def web_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebServer]:
@@ -197,6 +285,46 @@ def web_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebSer
             time.sleep(0.2)
     yield server
     stop_process(process)
+
+
+@contextmanager
+def granian_server(log_name: str, **env: str | None) -> Iterator[WebServer]:
+    """Another granian serving flux_admin.wsgi on a free port, with `env` over the
+    test run's environment (None removes a variable): a server started in demo
+    mode or as production. Use it inside a fixture that unblocks the database."""
+    import sys
+    import time
+
+    port = free_port()
+    granian = str(Path(sys.executable).parent / "granian")
+    # start_process passes on os.environ: change it only while the process starts.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            if value is None:
+                patch.delenv(name, raising=False)
+            else:
+                patch.setenv(name, value)
+        process = start_process(
+            [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+             "--blocking-threads", "4", "--no-access-log", "flux_admin.wsgi:application"],
+            log_name,
+        )  # fmt: skip
+    server = WebServer(port, process)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                server.request("GET", "/waiting-room/0/")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(
+                        f"granian did not start; see .stack/logs/test-{log_name}.log"
+                    ) from None
+                time.sleep(0.2)
+        yield server
+    finally:
+        stop_process(process)
 
 
 def orders_on_topic(sale_id: int) -> list[dict]:
