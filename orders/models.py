@@ -43,5 +43,9 @@ class OrderAnomaly(models.Model):
     message = models.JSONField()
     detected_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = "order anomaly"
+        verbose_name_plural = "order anomalies"  # Django's default, "order anomalys", misspells it
+
     def __str__(self) -> str:
         return f"anomaly {self.order_id}: {self.reason}"

@@ -4,18 +4,52 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from flux_admin.errors import ApplicationError
 from sales import selectors, services
 from sales.models import MerchantToken, Sale, SaleStatus
+
+
+def local_time(moment: datetime | None) -> str | None:
+    """A moment in the active time zone, with the zone's abbreviation
+    ("2026-12-01 10:00 UTC"): a bare "10:00" leaves a merchant guessing which
+    zone their sale starts in."""
+    if moment is None:
+        return None
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def zoned_time(field: str, description: str) -> Callable[[Any, Any], str]:
+    """A read-only column or field showing the datetime `field` with its zone.
+    Django's own rendering of a read-only datetime drops the zone, so pages list
+    this instead of the field itself."""
+
+    @admin.display(description=description, ordering=field)
+    def show(modeladmin: Any, obj: Any) -> str:
+        # A read-only field would print None as "None": show the admin's dash instead.
+        return local_time(getattr(obj, field)) or modeladmin.get_empty_value_display()
+
+    return show
 
 
 class MerchantScopedAdmin(admin.ModelAdmin):
@@ -34,39 +68,142 @@ class MerchantScopedAdmin(admin.ModelAdmin):
         return [self.merchant_path, *base] if selectors.can_see_all(request.user) else base
 
 
-# Buttons on a sale's page: action -> (label, service)
-TRANSITION_BUTTONS: dict[str, tuple[str, Callable[..., Sale]]] = {
-    "schedule": ("Schedule", services.sale_schedule),
-    "go_live": ("Go live now", services.sale_go_live),
-    "pause": ("Pause", services.sale_pause),
-    "resume": ("Resume", services.sale_resume),
-    "end": ("End sale", services.sale_end),
-    "rearm": ("Re-arm", services.sale_rearm),
+@dataclass(frozen=True)
+class Confirmation:
+    """A final move is confirmed on a page of its own first (no JavaScript needed)."""
+
+    note: str  # what makes the move final, said before it is made
+    yes_one: str  # the confirming button for one sale
+    yes_many: str  # ... and for several (the list action)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One move of the status machine as the admin offers it. Which statuses it
+    starts from is services.TRANSITIONS' business, not repeated here."""
+
+    label: str  # the button on a sale's page
+    service: Callable[..., Sale]
+    bulk_label: str | None = None  # the list action's description; None: not offered in bulk
+    confirmation: Confirmation | None = None
+    # Offered only when this also holds (the status allowing the move is checked first).
+    shown_when: Callable[[Sale], bool] | None = None
+
+
+# The one table of the admin's moves: the buttons on a sale's page, the list
+# actions (made from it below) and the confirmation pages all read it.
+TRANSITION_BUTTONS: dict[str, Transition] = {
+    "schedule": Transition("Schedule", services.sale_schedule, bulk_label="Schedule selected sales"),
+    "go_live": Transition("Go live now", services.sale_go_live, bulk_label="Go live now"),
+    "pause": Transition("Pause", services.sale_pause, bulk_label="Pause selected sales"),
+    "resume": Transition("Resume", services.sale_resume, bulk_label="Resume selected sales"),
+    "end": Transition(
+        "End sale",
+        services.sale_end,
+        bulk_label="End selected sales",
+        confirmation=Confirmation(
+            note=(
+                "Ending is final: the sale stops selling at once and never reopens, and its SKU "
+                "is free for a new sale. What is sold stays sold; orders already accepted are "
+                "still written to the books."
+            ),
+            yes_one="Yes, end the sale",
+            yes_many="Yes, end these sales",
+        ),
+    ),
+    # Re-arm rewrites a live state Redis lost; with the state there it has nothing to do.
+    "rearm": Transition(
+        "Re-arm", services.sale_rearm, shown_when=lambda sale: selectors.sale_needs_rearm(sale=sale)
+    ),
 }
+
+
+def transitions_offered(sale: Sale) -> list[tuple[str, Transition]]:
+    """The moves to offer as buttons on the sale's page, in the table's order."""
+    offered = []
+    for action, transition in TRANSITION_BUTTONS.items():
+        if sale.status not in services.TRANSITIONS[action][0]:
+            continue
+        if transition.shown_when is not None:
+            try:
+                if not transition.shown_when(sale):
+                    continue
+            except ApplicationError:
+                continue  # Redis does not answer: the figures box says so, and the move could not work
+        offered.append((action, transition))
+    return offered
+
+
+def _bulk_action(action: str, transition: Transition) -> Callable[..., HttpResponse | None]:
+    """The list action of one move; its name (`<action>_selected`) is what the
+    list page posts."""
+
+    def run(modeladmin: SaleAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return modeladmin.bulk_transition(request, queryset, action)
+
+    run.__name__ = run.__qualname__ = f"{action}_selected"
+    return admin.action(description=transition.bulk_label, permissions=["change"])(run)
+
+
+# The books of an ended sale (orders.reconcile.Reconciliation), in reading order.
+FINAL_REPORT_LABELS = {
+    "quantity": "Units offered",
+    "sold": "Units sold (Redis)",
+    "units_persisted": "Units in orders (PostgreSQL)",
+    "orders_persisted": "Orders",
+    "remaining": "Units left",
+    "drift": "Drift (sold − in orders)",
+    "anomalies": "Orders refused as oversold",
+    "reservations_in_ledger": "Reservations still in the ledger",
+    "pending_reservations": "Reservations pending",
+    "consumer_lag": "Order messages not yet consumed",
+    "settled": "Books settled",
+}
+FINAL_REPORT_HIDDEN = {"sale_id", "status"}  # the page already shows both
+
+
+def final_report_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(label, value) rows of a final report; keys this page does not know yet
+    are shown too, under their own name, rather than dropped."""
+    known = [(label, report[key]) for key, label in FINAL_REPORT_LABELS.items() if key in report]
+    unknown = [
+        (key.replace("_", " ").capitalize(), value)
+        for key, value in report.items()
+        if key not in FINAL_REPORT_LABELS and key not in FINAL_REPORT_HIDDEN
+    ]
+    return [(label, _report_value(value)) for label, value in known + unknown]
+
+
+def _report_value(value: Any) -> Any:
+    if value is None:
+        return "—"  # e.g. no consumer lag could be read
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def _locked(sale: Sale | None) -> bool:
+    """Once live (or ended), a sale's definition is fixed; units are added with Restock."""
+    return sale is not None and sale.status not in services.EDITABLE_STATUSES
 
 
 class RestockForm(forms.Form):
     units = forms.IntegerField(min_value=1, max_value=10_000_000, label="Units to add")
 
 
+# Datetime fields shown read-only are replaced by their zoned display (zoned_time).
+ZONED_TIMES = {"starts_at": "starts", "ends_at": "ends", "went_live_at": "went_live", "ended_at": "ended"}
+
+
 @admin.register(Sale)
 class SaleAdmin(MerchantScopedAdmin):
-    list_display = [
-        "id",
-        "product_name",
-        "sku",
-        "status",
-        "quantity",
-        "sold",
-        "remaining",
-        "persisted",
-        "starts_at",
-        "ends_at",
-    ]
+    # Narrow enough for a 1,400 px window with the filter column: remaining is
+    # quantity − sold, so one "sold / quantity" column says both.
+    list_display = ["id", "product_name", "sku", "status", "sold_of_quantity", "persisted", "starts", "ends"]
     list_display_links = ["id", "product_name"]
     list_filter = ["status"]
     search_fields = ["product_name", "sku"]
-    actions = ["schedule_selected", "go_live_selected", "pause_selected", "resume_selected", "end_selected"]
+    actions = [_bulk_action(action, t) for action, t in TRANSITION_BUTTONS.items() if t.bulk_label]
     change_form_template = "admin/sales/sale/change_form.html"
     fieldsets = [
         (None, {"fields": ["product_name", "sku", "unit_price", "currency", "quantity"]}),
@@ -75,20 +212,41 @@ class SaleAdmin(MerchantScopedAdmin):
         ("Status", {"fields": ["status", "went_live_at", "ended_at"]}),
     ]
 
+    starts = zoned_time("starts_at", "starts")
+    ends = zoned_time("ends_at", "ends")
+    went_live = zoned_time("went_live_at", "went live at")
+    ended = zoned_time("ended_at", "ended at")
+
     # --- who may edit what ------------------------------------------------------
 
     def get_fieldsets(self, request: HttpRequest, obj: Sale | None = None) -> Any:
-        fieldsets = super().get_fieldsets(request, obj)
+        readonly = set(self.get_readonly_fields(request, obj))
+        fieldsets = [
+            (title, {**options, "fields": [self._shown_as(name, readonly) for name in options["fields"]]})
+            for title, options in super().get_fieldsets(request, obj)
+            if obj is not None or title != "Status"  # a sale being added is a draft: nothing to show
+        ]
         if selectors.can_see_all(request.user) and obj is None:
             return [(None, {"fields": ["merchant"]}), *fieldsets]
         return fieldsets
 
+    @staticmethod
+    def _shown_as(name: str, readonly: set[str]) -> str:
+        zoned = ZONED_TIMES.get(name)
+        return zoned if zoned in readonly else name
+
     def get_readonly_fields(self, request: HttpRequest, obj: Sale | None = None) -> Any:
-        locked = ["status", "went_live_at", "ended_at"]
-        if obj is not None and obj.status not in services.EDITABLE_STATUSES:
-            # Once live, the definition is fixed; units are added with Restock.
-            return [*locked, *services.CONFIG_FIELDS]
-        return locked
+        readonly = ["status", "went_live_at", "ended_at"]
+        if _locked(obj):
+            readonly += services.CONFIG_FIELDS
+        return [ZONED_TIMES.get(name, name) for name in readonly]
+
+    def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateTimeField) and formfield is not None:
+            # The form reads and shows times in the active zone, which nothing else on it names.
+            formfield.help_text = f"Times are in {timezone.get_current_timezone_name()}."
+        return formfield
 
     def has_delete_permission(self, request: HttpRequest, obj: Sale | None = None) -> bool:
         return False  # sales are ended, not deleted: orders point at them
@@ -106,6 +264,17 @@ class SaleAdmin(MerchantScopedAdmin):
             saved = services.sale_create(merchant=merchant, **fields)
         obj.pk = saved.pk
         obj.refresh_from_db()
+
+    def response_add(self, request: HttpRequest, obj: Sale, post_url_continue: str | None = None) -> Any:
+        if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        # A new sale is a draft; what comes next (Schedule, Go live now) is a button on its page.
+        self.message_user(
+            request,
+            f"Sale “{obj.product_name}” was created as a draft. Schedule it or take it live from here.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:sales_sale_change", args=[obj.pk]))
 
     def changeform_view(
         self,
@@ -134,15 +303,12 @@ class SaleAdmin(MerchantScopedAdmin):
             sale.figures = figures.get(sale.pk)
         return changelist
 
-    @admin.display(description="sold")
-    def sold(self, sale: Sale) -> Any:
-        return sale.figures.sold if getattr(sale, "figures", None) else "?"
+    @admin.display(description="sold / quantity")
+    def sold_of_quantity(self, sale: Sale) -> str:
+        figures = getattr(sale, "figures", None)
+        return f"{figures.sold} / {figures.quantity}" if figures else f"? / {sale.quantity}"
 
-    @admin.display(description="remaining")
-    def remaining(self, sale: Sale) -> Any:
-        return sale.figures.remaining if getattr(sale, "figures", None) else "?"
-
-    @admin.display(description="persisted orders")
+    @admin.display(description="orders")
     def persisted(self, sale: Sale) -> Any:
         return sale.figures.persisted_orders if getattr(sale, "figures", None) else "?"
 
@@ -154,14 +320,14 @@ class SaleAdmin(MerchantScopedAdmin):
                 context["figures"] = selectors.sale_figures(sale=obj)
             except ApplicationError as error:
                 context["figures_error"] = error.message
-            allowed = [
-                (action, label)
-                for action, (label, _) in TRANSITION_BUTTONS.items()
-                if obj.status in services.TRANSITIONS[action][0]
-            ]
-            context["transitions"] = allowed
+            context["transitions"] = transitions_offered(obj)
             context["can_restock"] = obj.status != SaleStatus.ENDED
             context["restock_form"] = RestockForm()
+            if obj.status == SaleStatus.ENDED:
+                context["final_report_rows"] = final_report_rows(obj.final_report or {})
+            if _locked(obj):
+                # Nothing on a locked sale's form can be saved: offer no button that would try.
+                context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     # --- transitions: buttons on the page and actions on the list -----------------------
@@ -188,16 +354,56 @@ class SaleAdmin(MerchantScopedAdmin):
         return sale
 
     def transition_view(self, request: HttpRequest, sale_id: int, action: str) -> HttpResponse:
+        """POST makes the move; GET asks for confirmation of a final one."""
         sale = self._own_sale_or_none(request, sale_id)
-        if request.method != "POST" or sale is None or action not in TRANSITION_BUTTONS:
+        transition = TRANSITION_BUTTONS.get(action)
+        if sale is None or transition is None:
             return HttpResponse("Not found", status=404)
-        label, service = TRANSITION_BUTTONS[action]
+        change_url = reverse("admin:sales_sale_change", args=[sale_id])
+        if request.method == "GET" and transition.confirmation is not None:
+            if sale.status not in services.TRANSITIONS[action][0]:
+                status = sale.get_status_display().lower()
+                messages.error(
+                    request, f"{transition.label}: sale {sale.pk} is {status}, nothing to confirm."
+                )
+                return HttpResponseRedirect(change_url)
+            return self._confirmation_page(request, action, [sale], cancel_url=change_url)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         try:
-            sale = service(sale_id=sale.pk)
-            messages.success(request, f"{label}: sale {sale.pk} is now {sale.get_status_display().lower()}.")
+            sale = transition.service(sale_id=sale.pk)
+            messages.success(
+                request, f"{transition.label}: sale {sale.pk} is now {sale.get_status_display().lower()}."
+            )
         except ApplicationError as error:
             messages.error(request, error.message)
-        return HttpResponseRedirect(reverse("admin:sales_sale_change", args=[sale_id]))
+        return HttpResponseRedirect(change_url)
+
+    def _confirmation_page(
+        self, request: HttpRequest, action: str, sales: list[Sale], *, cancel_url: str, bulk: bool = False
+    ) -> HttpResponse:
+        """Asks before a final move. One sale: the form posts back to the move's
+        own URL. A list action: it posts the selection back to the list with
+        post=yes, Django's pattern for confirmed actions."""
+        transition = TRANSITION_BUTTONS[action]
+        assert transition.confirmation is not None
+        if bulk:
+            question, yes = f"{transition.bulk_label}?", transition.confirmation.yes_many
+        else:
+            question, yes = f"{transition.label} {sales[0].product_name}?", transition.confirmation.yes_one
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": question,
+            "note": transition.confirmation.note,
+            "yes": yes,
+            "sales": sales,
+            "bulk": bulk,
+            "action_name": f"{action}_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": cancel_url,
+        }
+        return TemplateResponse(request, "admin/sales/sale/confirm_transition.html", context)
 
     def restock_view(self, request: HttpRequest, sale_id: int) -> HttpResponse:
         sale = self._own_sale_or_none(request, sale_id)
@@ -220,39 +426,26 @@ class SaleAdmin(MerchantScopedAdmin):
         }
         return render(request, "admin/sales/sale/restock.html", context)
 
-    def _bulk(self, request: HttpRequest, queryset: QuerySet, action: str) -> None:
-        label, service = TRANSITION_BUTTONS[action]
+    def bulk_transition(self, request: HttpRequest, queryset: QuerySet, action: str) -> HttpResponse | None:
+        """A list action: the move on each selected sale, each refusal reported.
+        A final move first returns the confirmation page (Django shows it)."""
+        transition = TRANSITION_BUTTONS[action]
+        if transition.confirmation is not None and request.POST.get("post") != "yes":
+            return self._confirmation_page(
+                request, action, list(queryset), cancel_url=request.get_full_path(), bulk=True
+            )
         done, refused = 0, []
         for sale in queryset:
             try:
-                service(sale_id=sale.pk)
+                transition.service(sale_id=sale.pk)
                 done += 1
             except ApplicationError as error:
                 refused.append(error.message)
         if done:
-            messages.success(request, f"{label}: {done} sale(s).")
+            messages.success(request, f"{transition.label}: {done} sale(s).")
         for message in refused:
             messages.error(request, message)
-
-    @admin.action(description="Schedule selected sales")
-    def schedule_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._bulk(request, queryset, "schedule")
-
-    @admin.action(description="Go live now")
-    def go_live_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._bulk(request, queryset, "go_live")
-
-    @admin.action(description="Pause selected sales")
-    def pause_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._bulk(request, queryset, "pause")
-
-    @admin.action(description="Resume selected sales")
-    def resume_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._bulk(request, queryset, "resume")
-
-    @admin.action(description="End selected sales")
-    def end_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._bulk(request, queryset, "end")
+        return None
 
 
 class MerchantTokenForm(forms.ModelForm):
@@ -263,8 +456,11 @@ class MerchantTokenForm(forms.ModelForm):
 
 @admin.register(MerchantToken)
 class MerchantTokenAdmin(MerchantScopedAdmin):
-    list_display = ["name", "hint", "merchant", "created_at", "last_used_at"]
+    list_display = ["name", "hint", "merchant", "created", "last_used"]
     form = MerchantTokenForm
+
+    created = zoned_time("created_at", "created")
+    last_used = zoned_time("last_used_at", "last used")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a token is issued or revoked, never edited

@@ -126,7 +126,14 @@ def test_merchant_runs_a_sale_from_the_admin(owner) -> None:
     client.post(f"/admin/sales/sale/{sale.pk}/restock/", {"units": 5})
     sale.refresh_from_db()
     assert sale.quantity == 55
-    client.post("/admin/sales/sale/", {"action": "end_selected", "_selected_action": [sale.pk]})
+    # Ending is final: the list action asks first, and only the confirmation ends.
+    asked = client.post("/admin/sales/sale/", {"action": "end_selected", "_selected_action": [sale.pk]})
+    assert asked.status_code == 200 and b"Yes, end these sales" in asked.content
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.PAUSED
+    client.post(
+        "/admin/sales/sale/", {"action": "end_selected", "_selected_action": [sale.pk], "post": "yes"}
+    )
     sale.refresh_from_db()
     assert sale.status == SaleStatus.ENDED
 
