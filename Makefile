@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test bench stack down status logs setup venv lock lint format clean
+.PHONY: run test test-browser chromium bench stack down status logs setup venv lock lint format
 
 ## run: install, bring the stack up, migrate, seed the demo, start every process
 run: setup
@@ -11,9 +11,21 @@ run: setup
 	$(PY) manage.py seed_demo
 	exec bin/run
 
-## test: bring the stack up if needed and run the whole suite against the real servers
-test: stack
+## test: bring the stack up if needed and run the whole suite against the real servers,
+## the browser tests (Playwright driving Debian's chromium through nginx) included
+test: stack chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-browser: only the browser tests (tests/browser); see README for watching them
+test-browser: stack chromium
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+# Playwright cannot download its own browser here: it drives Debian's chromium.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && { \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }; } \
+	  || { echo "chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; }
 
 ## bench: load the buy API with wrk (stack and processes up) and print the table
 bench: setup

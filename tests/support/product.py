@@ -53,7 +53,11 @@ class Product:
     # --- lifecycle ------------------------------------------------------------
 
     def start(self) -> None:
+        from tests.conftest import commit_orders_topic_to_end
+
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        # Its consumer group starts where the topic ends now, not at earlier runs' orders.
+        commit_orders_topic_to_end(self.env["KAFKA_ORDERS_GROUP"])
         subprocess.run(
             [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
             cwd=ROOT,
