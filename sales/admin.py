@@ -198,7 +198,7 @@ ZONED_TIMES = {"starts_at": "starts", "ends_at": "ends", "went_live_at": "went_l
 @admin.register(Sale)
 class SaleAdmin(MerchantScopedAdmin):
     # Narrow enough for a 1,400 px window with the filter column: remaining is
-    # quantity − sold, so one "sold / quantity" column says both.
+    # quantity − sold, so one "sold" column ("3 / 100") says both.
     list_display = ["id", "product_name", "sku", "status", "sold_of_quantity", "persisted", "starts", "ends"]
     list_display_links = ["id", "product_name"]
     list_filter = ["status"]
@@ -303,7 +303,7 @@ class SaleAdmin(MerchantScopedAdmin):
             sale.figures = figures.get(sale.pk)
         return changelist
 
-    @admin.display(description="sold / quantity")
+    @admin.display(description="sold")
     def sold_of_quantity(self, sale: Sale) -> str:
         figures = getattr(sale, "figures", None)
         return f"{figures.sold} / {figures.quantity}" if figures else f"? / {sale.quantity}"
