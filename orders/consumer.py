@@ -260,6 +260,7 @@ class OrderConsumer:
         self,
         *,
         group_id: str,
+        instance_id: str | None = None,
         batch_size: int = 2000,
         max_wait: float = 0.5,
         report: Callable[[str], None] = print,
@@ -275,6 +276,10 @@ class OrderConsumer:
             {
                 "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
                 "group.id": group_id,
+                # Static membership: a consumer restarted under the same instance id (bin/run's
+                # supervisord does that after a crash) takes its partitions back at once, instead
+                # of waiting for the group to give up on the dead member (session.timeout.ms, 45 s).
+                **({"group.instance.id": instance_id} if instance_id else {}),
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "statistics.interval.ms": 1000,  # keeps the cached watermarks fresh for the lag

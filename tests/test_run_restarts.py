@@ -88,6 +88,18 @@ def test_every_kind_of_process_killed_with_sigkill_comes_back(product: Product, 
 
             wait_for(replaced, BACK_WITHIN_SECONDS, f"{kind} to be restarted and /healthz to answer 200")
             print(f"{kind}: killed, replaced and healthy after {time.monotonic() - killed_at:.1f} s")
+            if kind == "consumer":
+                # The new consumer takes the partitions back at once (static membership),
+                # rather than after the group's 45 s session timeout: an order accepted
+                # now is persisted within seconds.
+                status, body = product.buy(sale.pk, "after-restart", uuid.uuid4().hex)
+                assert status == 200, body
+                wait_for(
+                    lambda order_id=body["order_id"]: Order.objects.filter(order_id=order_id).exists(),
+                    BACK_WITHIN_SECONDS,
+                    "an order accepted after the consumer's restart to be persisted",
+                )
+                shoppers[0].accepted.add(body["order_id"])
     finally:
         for shopper in shoppers:
             shopper.stopping.set()
