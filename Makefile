@@ -14,6 +14,7 @@ run: setup
 ## test: bring the stack up if needed and run the whole suite against the real servers,
 ## the browser tests (Playwright driving Debian's chromium through nginx) included
 test: stack chromium
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## test-browser: only the browser tests (tests/browser); see README for watching them
@@ -64,8 +65,9 @@ lock:
 	/tmp/flux-lock/bin/pip install -q ".[dev]" && /tmp/flux-lock/bin/pip freeze --exclude flux-gate \
 	  | sed '1i # Exact versions installed by `make` into .venv (regenerate: make lock).' > requirements.lock
 
-lint:
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+## lint: ruff, and the layout's import contracts (pyproject.toml, [tool.importlinter])
+lint: venv
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports --no-cache
 
 format:
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

@@ -31,7 +31,8 @@ from confluent_kafka import Producer  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 
-from flux_admin.clients import kafka_producer_config  # noqa: E402
+from infra.clients import kafka_producer_config  # noqa: E402
+from infra.kafka import group_commit_to_end  # noqa: E402
 from orders.models import Order  # noqa: E402
 from orders.topics import topics_ensure  # noqa: E402
 from sales import services  # noqa: E402
@@ -41,22 +42,6 @@ MESSAGES = int(os.environ.get("BENCH_DRAIN_MESSAGES", "200000"))
 
 def log(message: str) -> None:
     print(f"[bench] {message}", flush=True)
-
-
-def start_group_at_end(group: str) -> None:
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": group})
-    try:
-        topic = settings.KAFKA_ORDERS_TOPIC
-        numbers = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = [
-            TopicPartition(topic, n, consumer.get_watermark_offsets(TopicPartition(topic, n), timeout=10)[1])
-            for n in numbers
-        ]
-        consumer.commit(offsets=ends, asynchronous=False)
-    finally:
-        consumer.close()
 
 
 def main() -> dict:
@@ -72,7 +57,7 @@ def main() -> dict:
         quantity=MESSAGES,
     )
     group = f"bench-drain-{uuid.uuid4().hex[:8]}"
-    start_group_at_end(group)  # the group starts exactly at this run's messages
+    group_commit_to_end(settings.KAFKA_ORDERS_TOPIC, group)  # the group starts exactly at this run's messages
 
     log(f"drain: producing {MESSAGES:,} order messages to {settings.KAFKA_ORDERS_TOPIC}")
     producer = Producer(

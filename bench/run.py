@@ -42,9 +42,10 @@ import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 
-from flux_admin.clients import redis_client  # noqa: E402
-from orders.topics import end_offsets, sale_order_messages  # noqa: E402
-from sales import services  # noqa: E402
+from infra.clients import redis_client  # noqa: E402
+from infra.kafka import end_offsets  # noqa: E402
+from orders.topics import sale_order_messages  # noqa: E402
+from sales import merchants, services  # noqa: E402
 from sales.live import live_state  # noqa: E402
 
 URL = os.environ.get("BENCH_URL", "http://127.0.0.1:8000")
@@ -153,7 +154,7 @@ def forget_old_bench_sales() -> None:
 
 def bench_merchant():
     user = get_user_model().objects.filter(username="bench").first()
-    return user or services.merchant_create(username="bench", password=os.urandom(16).hex())
+    return user or merchants.merchant_create(username="bench", password=os.urandom(16).hex())
 
 
 def new_sale(sku: str, **fields: object) -> int:

@@ -2,7 +2,7 @@
 the one application error type into HTTP statuses.
 
 - ``api`` at /api/: the merchant sales API and the buy API (docs at /api/docs).
-- ``compat_api`` at /: the seed system's paths (/init), no docs of its own.
+- ``compat_api`` at /: the seed system's paths (/init, /order), no docs of its own.
 """
 
 from __future__ import annotations
@@ -15,19 +15,11 @@ from django.shortcuts import render
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, ValidationError
 
-from flux_admin.api_errors import fields_of
-from flux_admin.errors import ApplicationError
+from infra.errors import ApplicationError, fields_of, fields_summary, http_status
+from orders.buy.routes import router as buy_router
+from orders.buy.routes import seed_router as seed_buy_router
 from sales.api import router as sales_router
 from sales.compat import router as compat_router
-
-STATUS_OF_CODE = {
-    "invalid": 422,
-    "not_found": 404,
-    "invalid_transition": 409,
-    "conflict": 409,
-    "not_drained": 409,
-    "unavailable": 503,
-}
 
 
 def install_error_handlers(target: NinjaAPI) -> None:
@@ -36,7 +28,7 @@ def install_error_handlers(target: NinjaAPI) -> None:
         response = target.create_response(
             request,
             {"status": error.code, "detail": error.message, "fields": error.fields},
-            status=STATUS_OF_CODE.get(error.code, 400),
+            status=http_status(error.code),
         )
         if error.code == "unavailable":
             response["Retry-After"] = "1"
@@ -45,10 +37,9 @@ def install_error_handlers(target: NinjaAPI) -> None:
     @target.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
         fields = fields_of(error.errors)
-        summary = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
         return target.create_response(
             request,
-            {"status": "invalid", "detail": f"Invalid request: {summary}", "fields": fields},
+            {"status": "invalid", "detail": f"Invalid request: {fields_summary(fields)}", "fields": fields},
             status=422,
         )
 
@@ -61,7 +52,7 @@ def install_error_handlers(target: NinjaAPI) -> None:
                 "detail": "Authentication required: send 'Authorization: Bearer <merchant token>' or sign in.",
                 "fields": {},
             },
-            status=401,
+            status=http_status("unauthorized"),
         )
 
 
@@ -95,6 +86,7 @@ api = NinjaAPI(
     docs=SwaggerWithCsrf(),
 )
 api.add_router("/v1/sales", sales_router)
+api.add_router("/v1/sales", buy_router)
 install_error_handlers(api)
 
 compat_api = NinjaAPI(
@@ -105,4 +97,5 @@ compat_api = NinjaAPI(
     openapi_url=None,
 )
 compat_api.add_router("", compat_router)
+compat_api.add_router("", seed_buy_router)
 install_error_handlers(compat_api)

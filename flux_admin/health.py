@@ -9,7 +9,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from flux_admin.clients import kafka_admin, redis_client
+from infra.clients import kafka_admin, redis_client
 
 KAFKA_TIMEOUT_SECONDS = 2.0
 

@@ -1,5 +1,7 @@
-"""Websocket routes: each app's routing.py, mounted under /ws/."""
+"""Websocket routes: each app's routing.py, mounted under /ws/ by flux_admin/asgi.py."""
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from waitingroom.routing import websocket_urlpatterns as waitingroom_routes
+
+websocket_urlpatterns: list = [*waitingroom_routes]

@@ -9,7 +9,7 @@ from django.views.generic import RedirectView, TemplateView
 
 from flux_admin.api import api, compat_api
 from flux_admin.health import healthz
-from waitingroom.views import waiting_room
+from waitingroom.urls import urlpatterns as waitingroom_urls
 
 # The merchant console's names, in the header and the browser tab.
 admin.site.site_header = "Flux-Gate"
@@ -20,10 +20,12 @@ admin.site.index_title = "Merchant console"
 admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
-    path("api/", api.urls),  # first: the buy API is the hot path, resolved in this order
+    # The buy routes are answered in front of Django by the fast lane (flux_admin/wsgi.py,
+    # orders/buy/lane.py); Django serves them only when the lane hands a request over.
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("waiting-room/<int:sale_id>/", waiting_room, name="waiting-room"),
+    *waitingroom_urls,
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     # Browsers ask for /favicon.ico whatever the page links; the icon is a static file.
     path("favicon.ico", RedirectView.as_view(url=static("flux/favicon.svg")), name="favicon"),

@@ -12,13 +12,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flux_admin.settings")
 django_application = get_wsgi_application()
 
 # The buy routes are served in front of Django (same edge, much less per request).
-from sales.fast_lane import BuyFastLane  # noqa: E402
+from orders.buy.lane import BuyFastLane  # noqa: E402
 
 application = BuyFastLane(django_application)
 
 # Connect this process's Kafka producer before the first buyer arrives, instead
 # of inside the first buy (built per process: a forked child builds its own).
-from sales.handoff import order_publisher  # noqa: E402
+from orders.publisher import order_publisher  # noqa: E402
 
 order_publisher()
 

@@ -17,7 +17,8 @@ from django.urls import path, reverse
 
 from orders.models import Order, OrderAnomaly
 from sales import selectors
-from sales.admin import MerchantScopedAdmin, zoned_time
+from sales.admin import zoned_time
+from sales.merchants import MerchantScopedAdmin
 
 
 class ReadOnlyAdmin(MerchantScopedAdmin):

@@ -19,15 +19,12 @@ Exactly once is built from at-least-once delivery and an idempotent write:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import redis
@@ -35,60 +32,13 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 
-from flux_admin.clients import kafka_producer_config, redis_client
+from infra.clients import kafka_consumer, kafka_producer_config, redis_client
+from orders.message import IncomingOrder, PoisonMessage, order_decode
 from sales import keys
 
 logger = logging.getLogger(__name__)
 
-REQUIRED_FIELDS = ("order_id", "sale_id", "user_id", "quantity", "unit_price", "accepted_at_ms")
 MAX_VERSION_RETRIES = 20
-
-
-class PoisonMessage(Exception):
-    """A message that can never become an order; it goes to the dead-letter topic."""
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingOrder:
-    order_id: uuid.UUID
-    sale_id: int
-    user_id: str
-    quantity: int
-    unit_price: Decimal
-    accepted_at: datetime
-    partition: int
-    offset: int
-    raw: bytes
-
-
-def order_decode(value: bytes | None, *, partition: int = -1, offset: int = -1) -> IncomingOrder:
-    """Parse one message from buy.lua; raise PoisonMessage naming what is wrong."""
-    try:
-        data = json.loads(value or b"")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise PoisonMessage(f"undecodable: {error}") from None
-    if not isinstance(data, dict):
-        raise PoisonMessage("undecodable: not a JSON object")
-    missing = [name for name in REQUIRED_FIELDS if data.get(name) in (None, "")]
-    if missing:
-        raise PoisonMessage(f"missing fields: {', '.join(missing)}")
-    try:
-        order = IncomingOrder(
-            order_id=uuid.UUID(str(data["order_id"])),
-            sale_id=int(data["sale_id"]),
-            user_id=str(data["user_id"])[:128],
-            quantity=int(data["quantity"]),
-            unit_price=Decimal(str(data["unit_price"])),
-            accepted_at=datetime.fromtimestamp(int(data["accepted_at_ms"]) / 1000, tz=UTC),
-            partition=partition,
-            offset=offset,
-            raw=value or b"",
-        )
-    except (ValueError, TypeError, InvalidOperation, OverflowError) as error:
-        raise PoisonMessage(f"invalid field: {error}") from None
-    if order.quantity < 1:
-        raise PoisonMessage("invalid field: quantity < 1")
-    return order
 
 
 @dataclass
@@ -272,26 +222,22 @@ class OrderConsumer:
         self.stopping = False
         self._kafka_down_since: float | None = None
         self._revoked = False
-        self.consumer = Consumer(
-            {
-                "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-                "group.id": group_id,
-                # Static membership: a consumer restarted under the same instance id (bin/run's
-                # supervisord does that after a crash) takes its partitions back at once, instead
-                # of waiting for the group to give up on the dead member (session.timeout.ms, 45 s).
-                **({"group.instance.id": instance_id} if instance_id else {}),
-                "enable.auto.commit": False,
+        self.consumer = kafka_consumer(
+            group_id,
+            # Static membership: a consumer restarted under the same instance id (bin/run's
+            # supervisord does that after a crash) takes its partitions back at once, instead
+            # of waiting for the group to give up on the dead member (session.timeout.ms, 45 s).
+            **({"group.instance.id": instance_id} if instance_id else {}),
+            **{
                 "auto.offset.reset": "earliest",
                 "statistics.interval.ms": 1000,  # keeps the cached watermarks fresh for the lag
                 "stats_cb": lambda _: None,
-                "log_level": 2,
                 "error_cb": self._on_error,
                 # Ask the broker for 64 KB at a time (or whatever came within fetch.wait.max.ms,
-                # 500 ms): fetching per message while a sale is on made the broker spend as
-                # much CPU serving this consumer as taking the orders. Measured under make
-                # bench's in-stock load: 2,926-3,055 -> 3,589-3,830 orders/s accepted.
+                # 500 ms): fetched message by message while a sale was on, the broker spent as
+                # much CPU serving this consumer as taking the orders (docs/BENCHMARKS.md).
                 "fetch.min.bytes": 65_536,
-            }
+            },
         )
         self.dead_letters = DeadLetters()
         self.consumer.subscribe(

@@ -10,9 +10,9 @@ from datetime import timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
-from flux_admin.clients import redis_client
+from infra.clients import redis_client
+from infra.kafka import orders_backlog
 from orders.models import Order, OrderAnomaly
-from orders.selectors import orders_backlog
 from sales import keys
 from sales.live import live_state
 from sales.models import Sale, SaleStatus

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from flux_admin.clients import kafka_producer_config, per_process, redis_client
+from infra.clients import kafka_producer_config, per_process, redis_client
 from orders.models import Order
 from sales import keys
 from sales.models import OPEN_STATUSES, Sale

@@ -6,13 +6,13 @@ must fail, not quietly create a one-partition topic.
 
 from __future__ import annotations
 
-import json
-
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 from confluent_kafka.admin import NewTopic
 from django.conf import settings
 
-from flux_admin.clients import kafka_admin
+from infra.clients import kafka_admin, kafka_consumer
+from infra.kafka import end_offsets
+from orders.message import PoisonMessage, message_fields
 
 ADMIN_TIMEOUT_SECONDS = 15.0
 
@@ -49,19 +49,6 @@ def topics_ensure() -> dict[str, str]:
     return outcome
 
 
-def end_offsets(topic: str) -> dict[int, int]:
-    """Partition -> the offset the next message will get, as the broker has it now."""
-    consumer = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "flux-offsets"})
-    try:
-        numbers = consumer.list_topics(topic, timeout=ADMIN_TIMEOUT_SECONDS).topics[topic].partitions
-        return {
-            n: consumer.get_watermark_offsets(TopicPartition(topic, n), timeout=ADMIN_TIMEOUT_SECONDS)[1]
-            for n in numbers
-        }
-    finally:
-        consumer.close()
-
-
 def sale_order_messages(sale_id: int, start: dict[int, int] | None = None) -> list[dict]:
     """The sale's order messages on the orders topic, from `start` (partition ->
     offset; the beginning if None) up to the end offsets as they are now. Reads
@@ -70,13 +57,7 @@ def sale_order_messages(sale_id: int, start: dict[int, int] | None = None) -> li
     topic = settings.KAFKA_ORDERS_TOPIC
     ends = end_offsets(topic)
     positions = {n: (start or {}).get(n, 0) for n in ends}
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-            "group.id": "flux-reader",
-            "enable.auto.commit": False,
-        }
-    )
+    consumer = kafka_consumer("flux-reader")
     found: list[dict] = []
     try:
         consumer.assign(
@@ -95,10 +76,10 @@ def sale_order_messages(sale_id: int, start: dict[int, int] | None = None) -> li
                     continue
                 positions[message.partition()] = message.offset() + 1
                 try:
-                    order = json.loads(message.value())
-                except ValueError:
+                    order = message_fields(message.value())
+                except PoisonMessage:
                     continue
-                if isinstance(order, dict) and order.get("sale_id") == sale_id:
+                if order.get("sale_id") == sale_id:
                     found.append(order)
         return found
     finally:

@@ -25,8 +25,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from flux_admin.errors import ApplicationError
+from infra.errors import ApplicationError
 from sales import selectors, services
+from sales.merchants import MerchantScopedAdmin, can_see_all
 from sales.models import MerchantToken, Sale, SaleStatus
 
 
@@ -50,22 +51,6 @@ def zoned_time(field: str, description: str) -> Callable[[Any, Any], str]:
         return local_time(getattr(obj, field)) or modeladmin.get_empty_value_display()
 
     return show
-
-
-class MerchantScopedAdmin(admin.ModelAdmin):
-    """Rows belong to a merchant through ``merchant_path``; others are invisible."""
-
-    merchant_path = "merchant"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if selectors.can_see_all(request.user):
-            return queryset
-        return queryset.filter(**{self.merchant_path: request.user})
-
-    def get_list_filter(self, request: HttpRequest) -> Any:
-        base = list(super().get_list_filter(request))
-        return [self.merchant_path, *base] if selectors.can_see_all(request.user) else base
 
 
 @dataclass(frozen=True)
@@ -226,7 +211,7 @@ class SaleAdmin(MerchantScopedAdmin):
             for title, options in super().get_fieldsets(request, obj)
             if obj is not None or title != "Status"  # a sale being added is a draft: nothing to show
         ]
-        if selectors.can_see_all(request.user) and obj is None:
+        if can_see_all(request.user) and obj is None:
             return [(None, {"fields": ["merchant"]}), *fieldsets]
         return fieldsets
 

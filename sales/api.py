@@ -7,8 +7,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from sales import selectors, services
-from sales.auth import merchant_auth
-from sales.buy_api import BUY_DOC, BUY_REQUEST_BODY, RESPONSES, buy_endpoint
+from sales.merchants import merchant_auth
 from sales.models import Sale
 from sales.schemas import ErrorOut, RestockIn, SaleIn, SaleOut, SalePatch
 
@@ -100,15 +99,3 @@ _transition_endpoint(
 def restock_sale(request: HttpRequest, sale_id: int, payload: RestockIn) -> SaleOut:
     selectors.sale_get(user=request.user, sale_id=sale_id)
     return sale_out(services.sale_restock(sale_id=sale_id, units=payload.units))
-
-
-# The buy API: open to shoppers (no merchant auth), see sales/buy_api.py.
-router.post(
-    "/{int:sale_id}/buy",
-    auth=None,
-    response=RESPONSES,
-    openapi_extra=BUY_REQUEST_BODY,
-    summary="Buy (the flash-sale hot path)",
-    description=BUY_DOC,
-    tags=["buy"],
-)(buy_endpoint)

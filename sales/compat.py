@@ -1,4 +1,5 @@
-"""Routes with the seed system's paths and bodies, so its scripts run unchanged.
+"""The seed system's POST /init, with its path and body, so its scripts run unchanged
+(its POST /order is the buy path's: orders/buy/routes.py).
 
 POST /init is a merchant action here (token, session, or FLUX_DEMO_MODE), never open.
 """
@@ -9,8 +10,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from sales import services
-from sales.auth import DemoModeAuth, merchant_auth
-from sales.buy_api import RESPONSES, order_endpoint
+from sales.merchants import DemoModeAuth, merchant_auth
 from sales.schemas import ErrorOut, InitIn, InitOut
 
 router = Router(tags=["seed compatibility"])
@@ -27,8 +27,3 @@ def init_sale(request: HttpRequest, payload: InitIn) -> InitOut:
         merchant=request.user, sku=payload.productId, quantity=payload.quantity, unit_price=payload.price
     )
     return InitOut(message="Sale initialized", productId=sale.sku, quantity=sale.quantity, saleId=sale.pk)
-
-
-router.post("/order", auth=None, response=RESPONSES, summary="Seed-compatible buy: productId is the SKU")(
-    order_endpoint
-)

@@ -17,6 +17,9 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
 from __future__ import annotations
 
 PREFIX = "fg"
+# How long a web process may answer sold_out from memory (orders/buy/decision.py);
+# a restock of a sold-out sale reopens it only after this (sales/lua/restock.lua).
+SOLD_OUT_FLAG_MS = 1000
 
 
 def sale_tag(sale_id: int) -> str:
@@ -36,17 +39,20 @@ def users_key(sale_id: int) -> str:
 
 
 def buy_script_keys(sale_id: int, idempotency_key: str) -> list[str]:
-    """KEYS of sales/lua/buy.lua, in its order."""
-    tag = sale_tag(sale_id)
+    """KEYS of orders/buy/buy.lua, in its order."""
     return [
-        f"{tag}:state",
-        f"{tag}:bucket",
-        f"{tag}:users",
-        f"{tag}:idem:{idempotency_key}",
-        f"{tag}:ledger",
-        f"{tag}:pending",
-        f"{tag}:accepted",
+        state_key(sale_id),
+        bucket_key(sale_id),
+        users_key(sale_id),
+        idempotency_key_key(sale_id, idempotency_key),
+        ledger_key(sale_id),
+        pending_key(sale_id),
+        accepted_keys_key(sale_id),
     ]
+
+
+def idempotency_key_key(sale_id: int, idempotency_key: str) -> str:
+    return f"{sale_tag(sale_id)}:idem:{idempotency_key}"
 
 
 def ledger_key(sale_id: int) -> str:

@@ -11,32 +11,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 
 import redis
 
-from flux_admin.clients import redis_client, redis_script
-from flux_admin.errors import ServiceUnavailable
+from infra.clients import lua_source, redis_client, redis_script
+from infra.errors import ServiceUnavailable
 from sales import keys
 from sales.models import Sale
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
-# How long a web process may answer sold_out from memory (sales/buying.py).
-SOLD_OUT_FLAG_MS = 1000
 
 
-@cache
-def lua_source(name: str) -> str:
-    return (LUA_DIR / f"{name}.lua").read_text()
+def _redis_call(operation: Callable[[redis.Redis], object]) -> object:
+    """Every call of this module goes through here: a Redis failure becomes
+    ServiceUnavailable, which the edges answer 503."""
+    try:
+        return operation(redis_client())
+    except redis.RedisError as error:
+        raise ServiceUnavailable(f"Redis does not answer: {error}") from error
 
 
 def run_script(name: str, *, keys: list[str], args: list[object]) -> object:
-    """Run sales/lua/<name>.lua; a Redis failure becomes ServiceUnavailable."""
-    try:
-        return redis_script(name, lua_source(name))(keys=keys, args=args)
-    except redis.RedisError as error:
-        raise ServiceUnavailable(f"Redis cannot take the change now: {error}") from error
+    """Run sales/lua/<name>.lua."""
+    script = redis_script(name, lua_source(LUA_DIR / f"{name}.lua"))
+    return _redis_call(lambda _client: script(keys=keys, args=args))
 
 
 def to_ms(moment: datetime | None) -> int:
@@ -94,13 +93,6 @@ def live_release_sku(*, sale: Sale) -> None:
     _redis_call(lambda client: client.get(key) == str(sale.pk).encode() and client.delete(key))
 
 
-def _redis_call(operation: Callable[[redis.Redis], object]) -> object:
-    try:
-        return operation(redis_client())
-    except redis.RedisError as error:
-        raise ServiceUnavailable(f"Redis cannot take the change now: {error}") from error
-
-
 def live_set_status(*, sale_id: int, status: str, ends_at: datetime | None = None) -> str | None:
     """Set the status; return the previous one, or None when there is no state."""
     previous = run_script(
@@ -110,7 +102,7 @@ def live_set_status(*, sale_id: int, status: str, ends_at: datetime | None = Non
 
 
 def live_restock(*, sale_id: int, units: int) -> tuple[int, int] | None:
-    result = run_script("restock", keys=[keys.state_key(sale_id)], args=[units, SOLD_OUT_FLAG_MS + 100])
+    result = run_script("restock", keys=[keys.state_key(sale_id)], args=[units, keys.SOLD_OUT_FLAG_MS + 100])
     return (int(result[0]), int(result[1])) if result else None
 
 
@@ -142,13 +134,14 @@ def live_states(sale_ids: list[int]) -> dict[int, LiveState | None]:
     """The live state of several sales in one round trip (None: no state)."""
     if not sale_ids:
         return {}
-    try:
-        pipe = redis_client().pipeline(transaction=False)
+
+    def read(client: redis.Redis) -> list:
+        pipe = client.pipeline(transaction=False)
         for sale_id in sale_ids:
             pipe.hgetall(keys.state_key(sale_id))
-        raw_states = pipe.execute()
-    except redis.RedisError as error:
-        raise ServiceUnavailable(f"Redis does not answer: {error}") from error
+        return pipe.execute()
+
+    raw_states: list = _redis_call(read)  # type: ignore[assignment]
     return {
         sale_id: (_decode(raw) if raw else None) for sale_id, raw in zip(sale_ids, raw_states, strict=True)
     }

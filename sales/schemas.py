@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime
 
 
 class SaleIn(Schema):
@@ -87,35 +87,3 @@ class InitOut(Schema):
     productId: str
     quantity: int
     saleId: int
-
-
-class BuyIn(BaseModel):
-    """Plain pydantic, not ninja's Schema: its extra validator (for ORM objects)
-    costs time on the hot path and has nothing to do here."""
-
-    user_id: str = Field(
-        min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$", description="The shopper's id."
-    )
-    quantity: int = Field(default=1, ge=1, le=1000)
-
-
-class BuyOut(Schema):
-    status: str = Field(
-        description="accepted, accepted_pending, rate_limited, sold_out, not_started, paused, ended, "
-        "limit_reached, not_found, idempotency_key_reused, invalid, unavailable"
-    )
-    detail: str
-    sale_id: int | None = None
-    order_id: str | None = Field(
-        default=None, description="On accepted: the order's id, all the way to PostgreSQL."
-    )
-    user_id: str | None = None
-    quantity: int | None = None
-    accepted_at_ms: int | None = None
-
-
-class OrderIn(BaseModel):
-    """The seed's POST /order body."""
-
-    productId: str
-    userId: str

@@ -5,28 +5,26 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from flux_admin.errors import ApplicationError, ServiceUnavailable
-from orders.selectors import order_count_persisted
+from infra.errors import ApplicationError, ServiceUnavailable
 from sales.live import LiveState, live_state, live_states
+from sales.merchants import can_see_all
 from sales.models import OPEN_STATUSES, Sale, SaleStatus
 
-
-def can_see_all(user: Any) -> bool:
-    """Platform operators (superusers) see every merchant's sales."""
-    return bool(user.is_superuser)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as Merchant
 
 
-def sale_list(*, user: Any) -> QuerySet[Sale]:
+def sale_list(*, user: Merchant) -> QuerySet[Sale]:
     sales = Sale.objects.select_related("merchant")
     return sales if can_see_all(user) else sales.filter(merchant=user)
 
 
-def sale_get(*, user: Any, sale_id: int) -> Sale:
+def sale_get(*, user: Merchant, sale_id: int) -> Sale:
     """The sale if the user may see it. Another merchant's sale is "not found",
     exactly like a missing one, so ids cannot be probed."""
     sale = sale_list(user=user).filter(pk=sale_id).first()
@@ -52,17 +50,18 @@ def _figures(sale: Sale, state: LiveState | None, persisted_orders: int) -> Sale
 
 def sale_figures(*, sale: Sale) -> SaleFigures:
     """Sold and remaining from the live state in Redis, orders from PostgreSQL."""
-    return _figures(sale, live_state(sale.pk), order_count_persisted(sale_id=sale.pk))
+    return sale_figures_many(sales=[sale])[sale.pk]
 
 
 def sale_figures_many(*, sales: list[Sale]) -> dict[int, SaleFigures]:
-    from django.db.models import Count
-
-    from orders.models import Order
-
+    """The figures of several sales: one Redis round trip, one query. Orders are
+    counted through the sale's reverse relation: sales never imports the orders
+    app (orders depends on sales, not the other way)."""
     states = live_states([sale.pk for sale in sales])
     counts = dict(
-        Order.objects.filter(sale__in=sales).values("sale").annotate(n=Count("pk")).values_list("sale", "n")
+        Sale.objects.filter(pk__in=[sale.pk for sale in sales])
+        .annotate(persisted_orders=Count("orders"))
+        .values_list("pk", "persisted_orders")
     )
     return {sale.pk: _figures(sale, states[sale.pk], counts.get(sale.pk, 0)) for sale in sales}
 
@@ -77,7 +76,7 @@ class ShopperSaleState(StrEnum):
 
 
 def _shopper_state_of_live(state: LiveState) -> ShopperSaleState:
-    # The buy script's order (sales/lua/buy.lua): ended first, then not started or
+    # The buy script's order (orders/buy/buy.lua): ended first, then not started or
     # paused, then stock; so the page says what a Buy would be answered.
     if state.status == SaleStatus.ENDED or 0 < state.ends_ms <= time.time() * 1000:
         return ShopperSaleState.ENDED

@@ -1,11 +1,5 @@
-"""Writes on sales: creation, edits and the status machine.
-
-    draft ──schedule──▶ scheduled ──go_live──▶ live ◀──resume── paused
-      │                     │                   │ ▲ ╲──pause──▶   │
-      └──────go_live────────┼──────────────────▶│ │restock        │
-                            │                   ▼ │               │
-                            │                sold out ──pause──▶──┘
-    every status but ended ──end──▶ ended (final)
+"""Writes on sales: creation, edits and the status machine (TRANSITIONS below;
+README's "Run a sale" draws it, and tests/test_state_diagram.py keeps the two equal).
 
 Each change locks the sale's row, checks the transition, saves the row (so
 the database's constraints refuse first), writes Redis (one Lua script) and
@@ -19,15 +13,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from flux_admin.errors import ApplicationError
+from infra.errors import ApplicationError, fields_summary
+from infra.kafka import orders_backlog
 from sales import live
 from sales.models import OPEN_STATUSES, Sale, SaleStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as Merchant
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +51,7 @@ CONFIG_FIELDS = (
 
 def _invalid(error: ValidationError) -> ApplicationError:
     fields = {name: [str(m) for m in messages] for name, messages in error.message_dict.items()}
-    summary = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
-    return ApplicationError("invalid", f"Invalid sale: {summary}", fields=fields)
+    return ApplicationError("invalid", f"Invalid sale: {fields_summary(fields)}", fields=fields)
 
 
 def _validate_and_save(sale: Sale) -> None:
@@ -69,7 +67,7 @@ def _validate_and_save(sale: Sale) -> None:
 
 
 @transaction.atomic
-def sale_create(*, merchant: Any, **fields: Any) -> Sale:
+def sale_create(*, merchant: Merchant, **fields: Any) -> Sale:
     unknown = set(fields) - set(CONFIG_FIELDS)
     if unknown:
         raise ApplicationError("invalid", f"Unknown sale fields: {', '.join(sorted(unknown))}")
@@ -112,8 +110,6 @@ def _remaining_for_new_state(sale: Sale, *, ever_live: bool) -> int:
     """
     if not ever_live:
         return sale.quantity
-    from orders.selectors import order_units_persisted, orders_backlog
-
     backlog = orders_backlog()
     if backlog:
         raise ApplicationError(
@@ -121,7 +117,9 @@ def _remaining_for_new_state(sale: Sale, *, ever_live: bool) -> int:
             f"Sale {sale.pk} lost its live state and {backlog} order message(s) are not persisted yet; "
             "re-arm once the order consumer has caught up.",
         )
-    return max(0, sale.quantity - order_units_persisted(sale_id=sale.pk))
+    # Through the reverse relation: sales never imports the orders app.
+    units_persisted = sale.orders.aggregate(units=Sum("quantity"))["units"] or 0
+    return max(0, sale.quantity - units_persisted)
 
 
 def _save(sale: Sale) -> None:
@@ -328,7 +326,7 @@ def sales_sweep(*, now: datetime | None = None) -> dict[str, list[int]]:
     return done
 
 
-def sale_init(*, merchant: Any, sku: str, quantity: int, unit_price: Any) -> Sale:
+def sale_init(*, merchant: Merchant, sku: str, quantity: int, unit_price: Any) -> Sale:
     """The seed's POST /init: end this merchant's open sale of the SKU, if any,
     and start a fresh live one with `quantity` units."""
     open_sale = Sale.objects.filter(sku=sku, status__in=OPEN_STATUSES).first()
@@ -339,47 +337,3 @@ def sale_init(*, merchant: Any, sku: str, quantity: int, unit_price: Any) -> Sal
     if open_sale is not None:
         sale_end(sale_id=open_sale.pk)
     return sale_go_live(sale_id=sale.pk)
-
-
-MERCHANTS_GROUP = "Merchants"
-# What a merchant may do in the admin pages (rows are further scoped to their own).
-MERCHANT_PERMISSIONS = [
-    ("sales", "add_sale"),
-    ("sales", "change_sale"),
-    ("sales", "view_sale"),
-    ("sales", "add_merchanttoken"),
-    ("sales", "view_merchanttoken"),
-    ("sales", "delete_merchanttoken"),
-    ("orders", "view_order"),
-    ("orders", "view_orderanomaly"),
-]
-
-
-def merchants_group() -> Any:
-    """The Merchants group with its permissions (made by migration 0002; made
-    again here if it was removed, e.g. by a database flush)."""
-    from django.contrib.auth.models import Group, Permission
-
-    group, created = Group.objects.get_or_create(name=MERCHANTS_GROUP)
-    if created:
-        for app_label, codename in MERCHANT_PERMISSIONS:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-    return group
-
-
-@transaction.atomic
-def merchant_create(*, username: str, password: str, email: str = "") -> Any:
-    """A merchant signs in to the admin pages (is_staff) with the Merchants
-    group's permissions; sales.admin scopes every row to its owner."""
-    from django.contrib.auth import get_user_model
-
-    user_model = get_user_model()
-    if user_model.objects.filter(username=username).exists():
-        raise ApplicationError("conflict", f"A user named {username!r} already exists.")
-    merchant = user_model.objects.create_user(
-        username=username, password=password, email=email, is_staff=True
-    )
-    merchant.groups.add(merchants_group())
-    return merchant

@@ -9,14 +9,29 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from sales import services
+from sales import merchants, services
 from sales.models import MerchantToken, Sale
 
 PASSWORD = "correct-horse-battery-staple"
 
+# A valid body for POST /api/v1/sales.
+NEW_SALE = {
+    "product_name": "iPhone 15",
+    "sku": "iphone-15",
+    "unit_price": "449.00",
+    "currency": "EUR",
+    "quantity": 100,
+    "starts_at": "2030-01-01T10:00:00Z",
+    "ends_at": "2030-01-01T11:00:00Z",
+    "per_user_limit": 2,
+    "rate": 500,
+    "burst": 800,
+    "admission_rate": 40,
+}
+
 
 def make_merchant(username: str) -> Any:
-    return services.merchant_create(username=username, password=PASSWORD)
+    return merchants.merchant_create(username=username, password=PASSWORD)
 
 
 def make_sale(merchant: Any, *, live: bool = False, **fields: Any) -> Sale:

@@ -11,8 +11,8 @@ from sales import keys, services
 from sales.admin import TRANSITION_BUTTONS
 from sales.live import live_state
 from sales.models import OPEN_STATUSES, SaleStatus
-from tests.conftest import commit_orders_topic_to_end
 from tests.factories import make_sale
+from tests.support.orders import commit_orders_topic_to_end
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from sales.live import live_state
-from tests.conftest import BrowserSession, WebServer
 from tests.factories import make_sale
+from tests.support.http import BrowserSession, WebServer
 
 # Committed rows: the server under test is another process.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 
-from tests.conftest import WebServer
+from tests.support.http import WebServer
 
 # The page reads no rows, but web_server runs against the test database, which
 # pytest-django creates only when a collected test is marked for it.

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from sales.models import MerchantToken, Sale
-from tests.conftest import BrowserSession, WebServer
+from tests.support.http import BrowserSession, WebServer
 
 # Committed rows: the merchant signs in through another process.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,8 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from sales.live import live_state
-from tests.conftest import WebServer, orders_on_topic, wait_for
 from tests.factories import make_sale
+from tests.support.http import WebServer
+from tests.support.orders import orders_on_topic
+from tests.support.servers import wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""The fast lane (sales/fast_lane.py) answers the buy routes exactly as Django's
+"""The fast lane (sales/buy_lane.py) answers the buy routes exactly as Django's
 ninja routes do: same status, same body, same headers, for every outcome. The
 fast lane is reached over real HTTP (granian serving flux_admin.wsgi, as in
 production); the ninja route through Django's test client."""
@@ -12,10 +12,11 @@ import uuid
 import pytest
 from django.test import Client
 
-from sales import buying, fast_lane
+from orders.buy import decision
+from orders.buy import lane as buy_lane
 from sales.live import live_state
-from tests.conftest import WebServer
 from tests.factories import make_sale
+from tests.support.http import WebServer
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ PER_ORDER_FIELDS = {"order_id", "accepted_at_ms", "user_id"}
 
 @pytest.fixture(autouse=True)
 def fresh_process_memory() -> None:
-    buying.forget_sold_out_flags()
+    decision.forget_sold_out_flags()
 
 
 def through_django(path: str, body: str, headers: dict[str, str]) -> tuple[int, dict, bytes]:
@@ -172,8 +173,8 @@ def test_an_unexpected_error_is_a_json_500_without_traceback(monkeypatch, caplog
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(fast_lane, "buy_answer", broken)
-    lane = fast_lane.BuyFastLane(lambda environ, start_response: pytest.fail("went to Django"))
+    monkeypatch.setattr(buy_lane, "buy_answer", broken)
+    lane = buy_lane.BuyFastLane(lambda environ, start_response: pytest.fail("went to Django"))
     started = []
     environ = {
         "REQUEST_METHOD": "POST",
@@ -190,9 +191,9 @@ def test_an_unexpected_error_is_a_json_500_without_traceback(monkeypatch, caplog
 def test_the_lane_stays_closed_when_django_s_headers_depend_on_the_request(settings) -> None:
     """HSTS and HTTPS redirects depend on the request: Django answers everything then."""
     settings.SECURE_HSTS_SECONDS = 3600
-    assert fast_lane.django_headers() is None
+    assert buy_lane.django_headers() is None
     went_to_django = []
-    lane = fast_lane.BuyFastLane(lambda environ, start_response: went_to_django.append(True) or [b""])
+    lane = buy_lane.BuyFastLane(lambda environ, start_response: went_to_django.append(True) or [b""])
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/sales/1/buy", "HTTP_HOST": "127.0.0.1"}
     lane(environ, lambda status, headers: None)
     assert went_to_django == [True]

@@ -11,18 +11,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from sales import buying, services
+from orders.buy import decision
+from orders.buy.outcomes import Outcome
+from sales import services
 from sales.keys import ledger_key
 from sales.live import live_state
-from tests.conftest import WebServer, orders_on_topic
 from tests.factories import make_sale
+from tests.support.http import WebServer
+from tests.support.orders import orders_on_topic
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def fresh_process_memory() -> None:
-    buying.forget_sold_out_flags()
+    decision.forget_sold_out_flags()
 
 
 @pytest.mark.slow
@@ -63,46 +66,48 @@ def test_concurrent_duplicates_make_one_order_with_identical_answers(
 
 def test_retry_replays_the_original_answer(owner) -> None:
     sale = make_sale(owner, live=True, quantity=1)
-    first = buying.buy(sale_id=sale.pk, user_id="alice", quantity=1, idempotency_key="k-1")
-    assert first.outcome == buying.ACCEPTED
+    first = decision.buy(sale_id=sale.pk, user_id="alice", quantity=1, idempotency_key="k-1")
+    assert first.outcome == Outcome.ACCEPTED
     # The sale is now sold out, paused, then ended: the key still gets its order back.
     services.sale_pause(sale_id=sale.pk)
     services.sale_end(sale_id=sale.pk)
-    again = buying.buy(sale_id=sale.pk, user_id="alice", quantity=1, idempotency_key="k-1")
+    again = decision.buy(sale_id=sale.pk, user_id="alice", quantity=1, idempotency_key="k-1")
     assert again == first
     assert live_state(sale.pk).sold == 1
 
 
 def test_refusals_are_replayed_too(owner) -> None:
     sale = make_sale(owner, live=True, quantity=5, per_user_limit=1)
-    buying.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="first")
-    refused = buying.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="second")
-    assert refused.outcome == buying.LIMIT_REACHED
+    decision.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="first")
+    refused = decision.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="second")
+    assert refused.outcome == Outcome.LIMIT_REACHED
     services.sale_restock(sale_id=sale.pk, units=10)
-    assert buying.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="second") == refused
+    assert decision.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="second") == refused
 
 
 def test_transient_answers_are_not_recorded(owner) -> None:
     sale = make_sale(owner, live=True, quantity=5, rate=1, burst=1)
     assert (
-        buying.buy(sale_id=sale.pk, user_id="a", quantity=1, idempotency_key="a").outcome == buying.ACCEPTED
+        decision.buy(sale_id=sale.pk, user_id="a", quantity=1, idempotency_key="a").outcome
+        == Outcome.ACCEPTED
     )
-    limited = buying.buy(sale_id=sale.pk, user_id="b", quantity=1, idempotency_key="b")
-    assert limited.outcome == buying.RATE_LIMITED
+    limited = decision.buy(sale_id=sale.pk, user_id="b", quantity=1, idempotency_key="b")
+    assert limited.outcome == Outcome.RATE_LIMITED
     import time
 
     time.sleep(1.1)  # the bucket refills one token a second
     assert (
-        buying.buy(sale_id=sale.pk, user_id="b", quantity=1, idempotency_key="b").outcome == buying.ACCEPTED
+        decision.buy(sale_id=sale.pk, user_id="b", quantity=1, idempotency_key="b").outcome
+        == Outcome.ACCEPTED
     )
 
 
 def test_same_key_different_request_is_refused(owner) -> None:
     sale = make_sale(owner, live=True, quantity=5, per_user_limit=3)
-    buying.buy(sale_id=sale.pk, user_id="carol", quantity=1, idempotency_key="k")
+    decision.buy(sale_id=sale.pk, user_id="carol", quantity=1, idempotency_key="k")
     for user, quantity in (("mallory", 1), ("carol", 2)):
-        result = buying.buy(sale_id=sale.pk, user_id=user, quantity=quantity, idempotency_key="k")
-        assert result.outcome == buying.KEY_REUSED
+        result = decision.buy(sale_id=sale.pk, user_id=user, quantity=quantity, idempotency_key="k")
+        assert result.outcome == Outcome.KEY_REUSED
     assert live_state(sale.pk).sold == 1
 
 
@@ -120,16 +125,17 @@ def test_key_reuse_through_http_is_422(owner) -> None:
 
 def test_keys_live_as_long_as_the_sale_plus_a_day(owner, redis_conn) -> None:
     sale = make_sale(owner, live=True)  # ends in an hour
-    buying.buy(sale_id=sale.pk, user_id="a", quantity=1, idempotency_key="ttl")
+    decision.buy(sale_id=sale.pk, user_id="a", quantity=1, idempotency_key="ttl")
     ttl = redis_conn.ttl(f"fg:{{{sale.pk}}}:idem:ttl")
     assert 86400 + 3500 < ttl <= 86400 + 3600
 
 
 def test_sold_out_answers_come_from_memory_but_never_contradict_a_buyer(owner, redis_conn) -> None:
     sale = make_sale(owner, live=True, quantity=2)
-    bought = [buying.buy(sale_id=sale.pk, user_id=u, quantity=1, idempotency_key=u) for u in ("u1", "u2")]
+    bought = [decision.buy(sale_id=sale.pk, user_id=u, quantity=1, idempotency_key=u) for u in ("u1", "u2")]
     assert (
-        buying.buy(sale_id=sale.pk, user_id="u3", quantity=1, idempotency_key="u3").outcome == buying.SOLD_OUT
+        decision.buy(sale_id=sale.pk, user_id="u3", quantity=1, idempotency_key="u3").outcome
+        == Outcome.SOLD_OUT
     )
 
     def scripts_run() -> int:
@@ -141,14 +147,14 @@ def test_sold_out_answers_come_from_memory_but_never_contradict_a_buyer(owner, r
 
     before = scripts_run()
     outcomes = Counter(
-        buying.buy(sale_id=sale.pk, user_id=f"late-{n}", quantity=1, idempotency_key=f"late-{n}").outcome
+        decision.buy(sale_id=sale.pk, user_id=f"late-{n}", quantity=1, idempotency_key=f"late-{n}").outcome
         for n in range(200)
     )
-    assert outcomes == {buying.SOLD_OUT: 200}
+    assert outcomes == {Outcome.SOLD_OUT: 200}
     assert scripts_run() == before  # no round trip for the herd
 
     # A buyer's retry still gets its order, through Redis.
-    assert buying.buy(sale_id=sale.pk, user_id="u1", quantity=1, idempotency_key="u1") == bought[0]
+    assert decision.buy(sale_id=sale.pk, user_id="u1", quantity=1, idempotency_key="u1") == bought[0]
     assert scripts_run() == before + 1
 
 
@@ -156,17 +162,20 @@ def test_restock_reopens_after_the_flags_expire(owner) -> None:
     import time
 
     sale = make_sale(owner, live=True, quantity=1)
-    buying.buy(sale_id=sale.pk, user_id="a", quantity=1, idempotency_key="a")
+    decision.buy(sale_id=sale.pk, user_id="a", quantity=1, idempotency_key="a")
     assert (
-        buying.buy(sale_id=sale.pk, user_id="b", quantity=1, idempotency_key="b").outcome == buying.SOLD_OUT
+        decision.buy(sale_id=sale.pk, user_id="b", quantity=1, idempotency_key="b").outcome
+        == Outcome.SOLD_OUT
     )
     services.sale_restock(sale_id=sale.pk, units=1)
-    buying.forget_sold_out_flags()  # another process, which never saw the sale sold out
+    decision.forget_sold_out_flags()  # another process, which never saw the sale sold out
     # Even it may not sell until every process's flag has expired.
     assert (
-        buying.buy(sale_id=sale.pk, user_id="c", quantity=1, idempotency_key="c").outcome == buying.SOLD_OUT
+        decision.buy(sale_id=sale.pk, user_id="c", quantity=1, idempotency_key="c").outcome
+        == Outcome.SOLD_OUT
     )
     time.sleep(1.2)
     assert (
-        buying.buy(sale_id=sale.pk, user_id="c", quantity=1, idempotency_key="c").outcome == buying.ACCEPTED
+        decision.buy(sale_id=sale.pk, user_id="c", quantity=1, idempotency_key="c").outcome
+        == Outcome.ACCEPTED
     )

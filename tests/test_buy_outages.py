@@ -8,17 +8,19 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from django.test import Client, override_settings
 
-from flux_admin.clients import reset_clients
-from sales import buying
-from sales.handoff import order_publisher
+from infra.clients import reset_clients
+from orders.buy import decision
+from orders.publisher import order_publisher
 from sales.keys import ledger_key, pending_key
 from sales.live import live_state
-from tests.conftest import ROOT, orders_on_topic, stack, wait_for
 from tests.factories import make_sale
+from tests.support.orders import orders_on_topic
+from tests.support.servers import ROOT, stack, wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -62,7 +64,8 @@ def test_late_acknowledgement_keeps_the_reservation_pending(owner, redis_conn) -
     )
     taken = 10 - live_state(sale.pk).remaining
 
-    kafka_pid = int((ROOT / ".stack" / "run" / "kafka.pid").read_text())
+    state_dir = Path(os.environ.get("FLUX_STACK_DIR") or ROOT / ".stack")  # where bin/stack keeps it
+    kafka_pid = int((state_dir / "run" / "kafka.pid").read_text())
     os.kill(kafka_pid, signal.SIGSTOP)  # the broker hangs: connected, but no acknowledgement comes
     try:
         with override_settings(BUY_KAFKA_ACK_TIMEOUT=0.5):
@@ -87,7 +90,7 @@ def test_late_acknowledgement_keeps_the_reservation_pending(owner, redis_conn) -
 
 def test_redis_down_is_503(owner, restart_server) -> None:
     sale = make_sale(owner, live=True, quantity=10)
-    buying.forget_sold_out_flags()
+    decision.forget_sold_out_flags()
     restart_server.append("redis")
     stack("down", "redis")
     reset_clients()

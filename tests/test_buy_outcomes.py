@@ -11,18 +11,19 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from sales import buying, services
+from orders.buy import decision
+from sales import services
 from sales.keys import ledger_key, pending_key
 from sales.live import live_state
-from tests.conftest import orders_on_topic
 from tests.factories import make_sale
+from tests.support.orders import orders_on_topic
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def fresh_process_memory() -> None:
-    buying.forget_sold_out_flags()
+    decision.forget_sold_out_flags()
 
 
 def buy(

@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from sales import buying
+from orders.buy import decision
+from orders.buy.outcomes import Outcome
 from tests.factories import make_sale
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -20,8 +21,8 @@ def test_admits_rate_times_time_plus_burst(owner, redis_conn, rate: int, burst: 
     # the idempotent producer's id, long enough for the bucket to overflow meanwhile.
     warm_up = make_sale(owner, live=True)
     assert (
-        buying.buy(sale_id=warm_up.pk, user_id="w", quantity=1, idempotency_key="w").outcome
-        == buying.ACCEPTED
+        decision.buy(sale_id=warm_up.pk, user_id="w", quantity=1, idempotency_key="w").outcome
+        == Outcome.ACCEPTED
     )
     sale = make_sale(owner, live=True, quantity=1_000_000, rate=rate, burst=burst)
 
@@ -34,7 +35,7 @@ def test_admits_rate_times_time_plus_burst(owner, redis_conn, rate: int, burst: 
         while time.monotonic() < stop:
             n += 1
             key = f"t{thread}-{n}"
-            outcome = buying.buy(sale_id=sale.pk, user_id=key, quantity=1, idempotency_key=key).outcome
+            outcome = decision.buy(sale_id=sale.pk, user_id=key, quantity=1, idempotency_key=key).outcome
             with lock:
                 outcomes[outcome] += 1
 
@@ -49,6 +50,6 @@ def test_admits_rate_times_time_plus_burst(owner, redis_conn, rate: int, burst: 
     elapsed = seconds + micros / 1e6 - started
 
     expected = burst + rate * elapsed
-    assert set(outcomes) == {buying.ACCEPTED, buying.RATE_LIMITED}
-    assert outcomes[buying.RATE_LIMITED] > outcomes[buying.ACCEPTED]  # the bucket really was the limit
-    assert abs(outcomes[buying.ACCEPTED] - expected) <= 0.05 * expected + 2, (outcomes, expected)
+    assert set(outcomes) == {Outcome.ACCEPTED, Outcome.RATE_LIMITED}
+    assert outcomes[Outcome.RATE_LIMITED] > outcomes[Outcome.ACCEPTED]  # the bucket really was the limit
+    assert abs(outcomes[Outcome.ACCEPTED] - expected) <= 0.05 * expected + 2, (outcomes, expected)

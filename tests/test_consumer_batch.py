@@ -3,26 +3,18 @@ no-op, and each sale's persisted count moves with its version."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime
 
 import pytest
 
-from orders.consumer import PoisonMessage, order_decode, order_persist_batch
+from orders.consumer import order_persist_batch
+from orders.message import PoisonMessage, order_decode
 from orders.models import Order
 from sales.models import Sale
 from tests.factories import make_sale
+from tests.support.orders import message
 
 pytestmark = pytest.mark.django_db
-
-
-def message(sale_id: int, *, quantity: int = 1, at_ms: int = 1_800_000_000_000, **extra) -> bytes:
-    body = {
-        "order_id": str(uuid.uuid4()), "sale_id": sale_id, "sku": "s", "user_id": f"u-{uuid.uuid4().hex[:6]}",
-        "quantity": quantity, "unit_price": "449.00", "currency": "EUR", "accepted_at_ms": at_ms, **extra,
-    }  # fmt: skip
-    return json.dumps(body).encode()
 
 
 def test_a_batch_persists_and_a_redelivery_is_a_no_op(owner) -> None:

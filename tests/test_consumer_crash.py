@@ -12,12 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db.models import Sum
 
+from orders.buy import decision
+from orders.buy.outcomes import Outcome
 from orders.models import Order
-from sales import buying
 from sales.live import live_state
-from tests.conftest import ROOT, stack, stop_process, wait_for
-from tests.consumer_helpers import fresh_group, start_consumer
 from tests.factories import make_sale
+from tests.support.consumer import fresh_group, start_consumer
+from tests.support.servers import ROOT, stack, stop_process, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -30,13 +31,13 @@ def sell(sale_id: int, buyers: int, threads: int = 16, prefix: str = "b", attemp
     lock = threading.Lock()
 
     def one(n: int) -> None:
-        result = buying.buy(
+        result = decision.buy(
             sale_id=sale_id,
             user_id=f"{prefix}{n}",
             quantity=1,
             idempotency_key=f"crash-{prefix}{attempt}-{sale_id}-{n}",
         )
-        if result.outcome in (buying.ACCEPTED, buying.PENDING):
+        if result.outcome in (Outcome.ACCEPTED, Outcome.PENDING):
             import json
 
             with lock:
@@ -149,7 +150,7 @@ class BackgroundShoppers:
             # the decision may have been made just as the connection broke, and the
             # retry is what tells the shopper the truth.
             for _ in range(150):
-                result = buying.buy(
+                result = decision.buy(
                     sale_id=self.sale_id,
                     user_id=f"{self.prefix}{n}",
                     quantity=1,
@@ -157,9 +158,9 @@ class BackgroundShoppers:
                 )
                 with self._lock:
                     self.outcomes[result.outcome] += 1
-                    if result.outcome in (buying.ACCEPTED, buying.PENDING):
+                    if result.outcome in (Outcome.ACCEPTED, Outcome.PENDING):
                         self.accepted.append(json.loads(result.body)["order_id"])
-                if result.outcome != buying.UNAVAILABLE:
+                if result.outcome != Outcome.UNAVAILABLE:
                     break
                 time.sleep(0.2)
             time.sleep(0.005)
@@ -181,7 +182,7 @@ def test_kafka_stopped_mid_sale(owner, restart_server) -> None:
     is lost."""
     import time
 
-    from sales.handoff import order_publisher
+    from orders.publisher import order_publisher
 
     sale = make_sale(owner, live=True, quantity=100_000, rate=1_000_000, burst=1_000_000)
     group = fresh_group()
@@ -192,7 +193,7 @@ def test_kafka_stopped_mid_sale(owner, restart_server) -> None:
         restart_server.append("kafka")
         stack("down", "kafka")
         time.sleep(4)
-        refused_during = shoppers.outcomes[buying.UNAVAILABLE]
+        refused_during = shoppers.outcomes[Outcome.UNAVAILABLE]
         stack("up", "kafka")
         wait_for(lambda: order_publisher().available, 30, "the producer to see Kafka again")
         before = shoppers.count()
@@ -213,7 +214,7 @@ def test_kafka_stopped_mid_sale(owner, restart_server) -> None:
 def test_redis_restarted_mid_sale(owner, restart_server) -> None:
     """Redis restarts while shoppers buy. With the append-only file it remembers
     every reservation and per-shopper count: no unit is sold twice."""
-    from flux_admin.clients import reset_clients
+    from infra.clients import reset_clients
 
     sale = make_sale(owner, live=True, quantity=100_000, per_user_limit=1, rate=1_000_000, burst=1_000_000)
     group = fresh_group()
@@ -229,7 +230,7 @@ def test_redis_restarted_mid_sale(owner, restart_server) -> None:
         wait_for(lambda: shoppers.count() >= before + 200, 30, "buying to resume")
     finally:
         during = shoppers.stop()
-    buying.forget_sold_out_flags()
+    decision.forget_sold_out_flags()
     accepted = first + during
     assert live_state(sale.pk).sold == len(accepted)
     # Retries replay the same orders; the same shoppers with new keys are at their
@@ -261,7 +262,7 @@ def test_api_worker_killed_mid_load(owner) -> None:
     from pathlib import Path
 
     from orders.republish import ledger_republish
-    from tests.conftest import free_port, start_process
+    from tests.support.servers import free_port, start_process
 
     sale = make_sale(owner, live=True, quantity=3000, rate=1_000_000, burst=1_000_000)
     group = fresh_group()
@@ -369,9 +370,9 @@ def _holds_partitions(name: str) -> bool:
 
 def diagnose(sale_id: int, accepted: list[str]) -> str:
     """Where are the accepted orders that have no row? (printed when a drain times out)"""
-    from flux_admin.clients import redis_client
+    from infra.clients import redis_client
     from sales.keys import ledger_key, pending_key
-    from tests.conftest import orders_on_topic
+    from tests.support.orders import orders_on_topic
 
     rows = {str(pk) for pk in Order.objects.filter(sale_id=sale_id).values_list("order_id", flat=True)}
     missing = [order_id for order_id in accepted if order_id not in rows]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from infra.kafka import end_offsets
 from orders.models import Order
-from orders.topics import end_offsets
-from tests.consumer_helpers import consume_dead_letters, drain, fresh_group, produce_raw
 from tests.factories import make_sale
-from tests.test_consumer_batch import message
+from tests.support.consumer import consume_dead_letters, drain, fresh_group, produce_raw
+from tests.support.orders import message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from orders.consumer import order_decode, order_persist_batch
+from infra.kafka import end_offsets
+from orders.consumer import order_persist_batch
+from orders.message import order_decode
 from orders.models import Order, OrderAnomaly
-from orders.topics import end_offsets
 from sales.models import Sale
-from tests.consumer_helpers import consume_dead_letters, drain, fresh_group, produce_raw
 from tests.factories import make_sale
-from tests.test_consumer_batch import message
+from tests.support.consumer import consume_dead_letters, drain, fresh_group, produce_raw
+from tests.support.orders import message
 
 pytestmark = pytest.mark.django_db
 

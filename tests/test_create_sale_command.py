@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from sales.live import live_state
 from sales.models import Sale, SaleStatus
-from tests.conftest import ROOT
+from tests.support.servers import ROOT
 
 
 def run(*args: str) -> str:

@@ -11,8 +11,8 @@ import pytest
 
 from sales.live import live_state
 from sales.models import Sale, SaleStatus
-from tests.conftest import WebServer, granian_server
 from tests.factories import make_merchant
+from tests.support.http import WebServer, granian_server
 
 # Committed rows: the demo merchant is read by the server, another process.
 pytestmark = pytest.mark.django_db(transaction=True)

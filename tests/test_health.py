@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from flux_admin.clients import reset_clients
-from tests.conftest import stack
+from infra.clients import reset_clients
+from tests.support.servers import stack
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

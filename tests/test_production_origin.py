@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import BrowserSession, WebServer, granian_server
+from tests.support.http import BrowserSession, WebServer, granian_server
 
 # The server signs in against the test database, which pytest-django creates only
 # when a collected test is marked for it.

@@ -7,13 +7,14 @@ import sys
 
 import pytest
 
+from orders.buy import decision
 from orders.models import Order
 from orders.reconcile import final_reports_store, sale_reconcile
-from sales import buying, services
+from sales import services
 from sales.models import Sale
-from tests.conftest import ROOT, database_url_for_tests
-from tests.consumer_helpers import drain, fresh_group
 from tests.factories import make_sale
+from tests.support.consumer import drain, fresh_group
+from tests.support.servers import ROOT, database_url_for_tests
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -35,7 +36,7 @@ def test_books_settle_once_the_consumer_has_persisted_everything(owner) -> None:
     sale = make_sale(owner, live=True, quantity=5)
     group = fresh_group()
     for n in range(3):
-        buying.buy(sale_id=sale.pk, user_id=f"r{n}", quantity=1, idempotency_key=f"r{n}")
+        decision.buy(sale_id=sale.pk, user_id=f"r{n}", quantity=1, idempotency_key=f"r{n}")
 
     in_flight = sale_reconcile(sale_id=sale.pk)
     assert (in_flight.sold, in_flight.units_persisted, in_flight.drift, in_flight.settled) == (3, 0, 3, False)

@@ -8,13 +8,14 @@ import uuid
 
 import pytest
 
-from flux_admin.clients import hot_script
+from infra.clients import hot_script, lua_source
+from orders.buy.decision import BUY_LUA
 from orders.models import Order
 from orders.republish import ledger_republish
 from sales.keys import buy_script_keys, ledger_key, pending_key
-from sales.live import live_state, lua_source
-from tests.consumer_helpers import drain, fresh_group
+from sales.live import live_state
 from tests.factories import make_sale
+from tests.support.consumer import drain, fresh_group
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def reserve_without_hand_off(sale_id: int, user: str) -> str:
     """What buy() does before it produces: the web process 'dies' right after."""
     order_id = str(uuid.uuid4())
-    result = hot_script("buy", lua_source("buy"))(
+    result = hot_script("buy", lua_source(BUY_LUA))(
         keys=buy_script_keys(sale_id, user),
         args=[order_id, user, 1, "fingerprint", user, sale_id, "0"],
     )

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import database_url_for_tests, wait_for
 from tests.factories import make_sale
 from tests.support.product import Product
+from tests.support.servers import database_url_for_tests, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -11,14 +11,14 @@ import pytest
 from confluent_kafka import Producer
 from django.conf import settings
 
-from flux_admin.clients import kafka_producer_config
-from flux_admin.errors import ApplicationError
+from infra.clients import kafka_producer_config
+from infra.errors import ApplicationError
 from orders.models import Order
 from sales import services
 from sales.keys import state_key
 from sales.live import live_state
-from tests.conftest import commit_orders_topic_to_end
 from tests.factories import make_sale
+from tests.support.orders import commit_orders_topic_to_end
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from sales import services
 from sales.live import live_state
 from sales.models import Sale, SaleStatus
-from tests.conftest import start_process, stop_process, wait_for
 from tests.factories import make_sale
+from tests.support.servers import start_process, stop_process, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

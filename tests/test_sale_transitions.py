@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from flux_admin.errors import ApplicationError
+from infra.errors import ApplicationError
 from sales import services
 from sales.live import live_state
 from sales.models import SaleStatus

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sales.models import Sale
-from tests.factories import api_client
-from tests.test_sales_api import NEW_SALE
+from tests.factories import NEW_SALE, api_client
 
 pytestmark = pytest.mark.django_db
 

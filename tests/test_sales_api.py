@@ -6,23 +6,9 @@ import pytest
 from django.test import Client
 
 from sales.models import Sale
-from tests.factories import api_client
+from tests.factories import NEW_SALE, api_client
 
 pytestmark = pytest.mark.django_db
-
-NEW_SALE = {
-    "product_name": "iPhone 15",
-    "sku": "iphone-15",
-    "unit_price": "449.00",
-    "currency": "EUR",
-    "quantity": 100,
-    "starts_at": "2030-01-01T10:00:00Z",
-    "ends_at": "2030-01-01T11:00:00Z",
-    "per_user_limit": 2,
-    "rate": 500,
-    "burst": 800,
-    "admission_rate": 40,
-}
 
 
 def test_create_then_run_a_sale(owner) -> None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.servers import ROOT
 
 CHECK = "import django; django.setup(); print('started')"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.servers import ROOT, free_port
 
 # Where bin/stack keeps PostgreSQL's files when the postgres user cannot reach the clone.
 VAR_LIB = Path("/var/lib/flux-gate")
@@ -33,13 +32,6 @@ pytestmark = [
         reason="the bug exists only as root: as another user PostgreSQL runs as that user, who owns the clone",
     ),
 ]
-
-
-def free_port() -> int:
-    """A port nothing listens on now, so this stack never meets the suite's own."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

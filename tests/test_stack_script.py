@@ -1,10 +1,14 @@
-"""bin/stack up is idempotent: a second call leaves the running servers alone."""
+"""bin/stack up is idempotent: a second call leaves the running servers alone;
+an unknown service is refused; the Redis it runs keeps an append-only file
+(reservations live in Redis: a restart replays them)."""
 
 from __future__ import annotations
 
 import re
 
-from tests.conftest import stack
+import redis
+
+from tests.support.servers import stack
 
 
 def pids(status_output: str) -> dict[str, str]:
@@ -27,8 +31,12 @@ def test_up_twice_is_harmless() -> None:
 def test_unknown_service_is_refused() -> None:
     import subprocess
 
-    from tests.conftest import ROOT
+    from tests.support.servers import ROOT
 
     result = subprocess.run([str(ROOT / "bin/stack"), "up", "mysql"], capture_output=True, text=True)
     assert result.returncode != 0
     assert "unknown service 'mysql'" in result.stderr
+
+
+def test_redis_keeps_an_append_only_file(redis_conn: redis.Redis) -> None:
+    assert redis_conn.config_get("appendonly") == {"appendonly": "yes"}

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from sales import keys, services
 from sales.models import Sale, SaleStatus
-from tests.conftest import HttpReply, WebServer
 from tests.factories import make_sale
+from tests.support.http import HttpReply, WebServer
 
 # Committed rows: the page is served by another process.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@
 -- sold (= quantity - remaining) is untouched and nothing sold is sold again.
 -- KEYS[1] state hash; ARGV[1] units to add (> 0); ARGV[2] reopen pause in ms.
 -- A sold-out sale reopens only after the pause: web processes answer sold_out
--- from a flag that lives at most a second (sales/buying.py), and no key may be
+-- from a flag that lives at most a second (orders/buy/decision.py), and no key may be
 -- accepted while one of them could still answer sold_out from an old snapshot.
 -- Returns {remaining, quantity}, or false when the sale has no live state.
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end

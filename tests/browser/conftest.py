@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page
 
-from tests.conftest import database_url_for_tests
 from tests.support.browser import ConsoleWatch
 from tests.support.product import Product
+from tests.support.servers import database_url_for_tests
 
 # Playwright's sync API runs an event loop in this thread; the tests still use the
 # ORM for set-up, which Django refuses next to a running loop unless told it is
@@ -48,6 +49,18 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@contextmanager
+def running_product(state_dir: Path, django_db_blocker: Any) -> Iterator[Product]:
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    running = Product(state_dir=state_dir, database_url=database_url)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture(scope="package")
 def product(
     tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any
@@ -55,12 +68,18 @@ def product(
     """The whole product, started once for the browser tests and stopped after them
     (its Celery beat sweeps the test database every second: no other test should
     run beside it)."""
-    with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
-    running = Product(state_dir=tmp_path_factory.mktemp("product"), database_url=database_url)
-    running.start()
-    yield running
-    running.stop()
+    with running_product(tmp_path_factory.mktemp("product"), django_db_blocker) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_product(tmp_path: Path, django_db_setup: None, django_db_blocker: Any) -> Iterator[Product]:
+    """The whole product started for one test. For a test whose pages write the
+    admin's log (Add, Save): each test's database flush makes content types anew
+    under new ids, and processes that outlived a flush still hold the old ids in
+    Django's ContentType cache, so their log entries would point at nothing."""
+    with running_product(tmp_path / "product", django_db_blocker) as running:
+        yield running
 
 
 @pytest.fixture

@@ -58,5 +58,7 @@ def test_the_lists_fit_a_desktop_and_a_phone(site: Page, product: Product, owner
             assert not scrolls_sideways(site), f"{path} scrolls sideways at {size['width']} px"
             if site.locator("#result_list").count():
                 # The table itself fits too: no column hidden off to the right.
-                assert not scrolls_sideways(site, "#changelist .results"), f"{path}'s table is too wide"
+                assert not scrolls_sideways(site, "#changelist .results"), (
+                    f"{path}'s table is too wide at {size['width']} px"
+                )
             picture(site, f"{name}{path.replace('/', '-').rstrip('-')}")

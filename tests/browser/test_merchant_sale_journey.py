@@ -11,12 +11,19 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.conftest import wait_for
 from tests.support.browser import sign_in
 from tests.support.product import Product
+from tests.support.servers import wait_for
+
+
+@pytest.fixture
+def product(fresh_product: Product) -> Product:
+    """This test adds a sale with the admin's form (a log entry): a product of its own."""
+    return fresh_product
 
 
 def press(page: Page, label: str, expect_message: str) -> None:
@@ -42,8 +49,9 @@ def test_a_merchant_runs_a_sale_with_the_pages_buttons(site: Page, product: Prod
         site.fill(f"#id_{name}_0", moment.strftime("%Y-%m-%d"))
         site.fill(f"#id_{name}_1", moment.strftime("%H:%M:%S"))
     site.get_by_role("button", name="Save", exact=True).click()
+    site.wait_for_url(re.compile(r"/admin/sales/sale/\d+/change/"))
     sale = Sale.objects.get(merchant=owner, sku="browser-phone")
-    site.wait_for_url(re.compile(rf"/admin/sales/sale/{sale.pk}/change/"))
+    assert site.url.endswith(f"/admin/sales/sale/{sale.pk}/change/")
     assert sale.status == "draft"
 
     press(site, "Schedule", "now scheduled")

@@ -11,22 +11,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.orders import commit_orders_topic_to_end
+from tests.support.servers import ROOT, free_port
+
 # Seconds the whole product gets to answer /healthz after it starts.
 START_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Product:
@@ -53,8 +48,6 @@ class Product:
     # --- lifecycle ------------------------------------------------------------
 
     def start(self) -> None:
-        from tests.conftest import commit_orders_topic_to_end
-
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # Its consumer group starts where the topic ends now, not at earlier runs' orders.
         commit_orders_topic_to_end(self.env["KAFKA_ORDERS_GROUP"])

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from flux_admin.errors import ApplicationError
-from sales.services import merchant_create
+from infra.errors import ApplicationError
+from sales.merchants import merchant_create
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from flux_admin.errors import ApplicationError
+from infra.errors import ApplicationError
 from sales import services
 
 

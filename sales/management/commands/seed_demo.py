@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from sales import services
+from sales import merchants, services
 from sales.models import OPEN_STATUSES, MerchantToken, Sale, SaleStatus
 
 DEMO_SKU = "iphone-15"
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         password = os.environ.get("FLUX_DEMO_PASSWORD", "flux-demo-2026")
         merchant = get_user_model().objects.filter(username=username).first()
         if merchant is None:
-            merchant = services.merchant_create(username=username, password=password)
+            merchant = merchants.merchant_create(username=username, password=password)
         MerchantToken.objects.filter(merchant=merchant, name="demo").delete()
         _, token = MerchantToken.issue(merchant=merchant, name="demo")
 

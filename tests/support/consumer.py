@@ -12,9 +12,10 @@ import pytest
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from django.conf import settings
 
-from flux_admin.clients import kafka_producer_config
+from infra.clients import kafka_producer_config
 from orders.consumer import OrderConsumer
-from tests.conftest import ROOT, commit_orders_topic_to_end, start_process
+from tests.support.orders import commit_orders_topic_to_end
+from tests.support.servers import ROOT, start_process
 
 
 def fresh_group() -> str:

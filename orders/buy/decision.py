@@ -1,7 +1,7 @@
 """The buy decision: the hot path of the whole product.
 
 Every shopper's "Buy" lands here. The path is kept short on purpose: no ORM
-query, no logging at INFO, one Redis round trip (sales/lua/buy.lua) and, for
+query, no logging at INFO, one Redis round trip (orders/buy/buy.lua) and, for
 an accepted order, one bounded wait for Kafka's acknowledgement.
 
     buy()
@@ -23,53 +23,29 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import redis
 from django.conf import settings
 
-from flux_admin.clients import hot_script
+from infra.clients import hot_script, lua_source
+from orders.buy.outcomes import DETAILS, Outcome
+from orders.publisher import order_publisher
 from sales import keys
-from sales.handoff import order_publisher
-from sales.live import SOLD_OUT_FLAG_MS, lua_source
 
+BUY_LUA = Path(__file__).resolve().parent / "buy.lua"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
-
-# Outcomes, with the HTTP status each is answered with at the API edge.
-ACCEPTED = "accepted"
-PENDING = "accepted_pending"
-RATE_LIMITED = "rate_limited"
-SOLD_OUT = "sold_out"
-NOT_STARTED = "not_started"
-PAUSED = "paused"
-ENDED = "ended"
-LIMIT_REACHED = "limit_reached"
-NOT_FOUND = "not_found"
-KEY_REUSED = "idempotency_key_reused"
-UNAVAILABLE = "unavailable"
-
-DETAILS = {
-    ACCEPTED: "Order accepted.",
-    PENDING: "Order accepted; its hand-off to the order log is pending and will complete without you.",
-    RATE_LIMITED: "Too many buyers right now: wait in the waiting room.",
-    SOLD_OUT: "Sold out.",
-    NOT_STARTED: "The sale has not started.",
-    PAUSED: "The sale is paused.",
-    ENDED: "The sale has ended.",
-    LIMIT_REACHED: "You have reached this sale's per-shopper limit.",
-    NOT_FOUND: "No such sale.",
-    KEY_REUSED: "This Idempotency-Key was used for a different request.",
-}
 
 
 @dataclass(frozen=True, slots=True)
 class BuyResult:
-    outcome: str
+    outcome: Outcome
     body: bytes  # JSON, ready to send
     retry_after: int | None = None
 
 
 def _body(outcome: str, detail: str | None = None, **fields: object) -> bytes:
-    return json.dumps({"status": outcome, "detail": detail or DETAILS[outcome], **fields}).encode()
+    return json.dumps({"status": outcome, "detail": detail or DETAILS[Outcome(outcome)], **fields}).encode()
 
 
 @lru_cache(maxsize=4096)
@@ -80,7 +56,9 @@ def _refusal(outcome: str, sale_id: int) -> BuyResult:
 
 def _unavailable(what: str) -> BuyResult:
     return BuyResult(
-        UNAVAILABLE, _body(UNAVAILABLE, f"{what} cannot take orders right now; retry shortly."), 1
+        Outcome.UNAVAILABLE,
+        _body(Outcome.UNAVAILABLE, f"{what} cannot take orders right now; retry shortly."),
+        1,
     )
 
 
@@ -97,7 +75,7 @@ def buy(
     """Decide one purchase. Inputs are already validated (the API edge does it)."""
     flag = _sold_out_flags.get(sale_id)
     if flag is not None and flag[0] > time.monotonic() and idempotency_key not in flag[1]:
-        return _refusal(SOLD_OUT, sale_id)  # the herd after the stock is gone: no round trip
+        return _refusal(Outcome.SOLD_OUT, sale_id)  # the herd after the stock is gone: no round trip
 
     publisher = order_publisher()
     if not publisher.available:
@@ -106,7 +84,7 @@ def buy(
     order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
     fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
     try:
-        result = hot_script("buy", lua_source("buy"))(
+        result = hot_script("buy", lua_source(BUY_LUA))(
             keys=keys.buy_script_keys(sale_id, idempotency_key),
             args=[
                 order_id,
@@ -122,23 +100,23 @@ def buy(
         return _unavailable("The stock service (Redis)")
 
     kind = result[0].decode()
-    if kind == ACCEPTED:
+    if kind == Outcome.ACCEPTED:
         acknowledged = publisher.publish(
             key=order_id.encode(), value=result[1], timeout=settings.BUY_KAFKA_ACK_TIMEOUT
         )
-        outcome = ACCEPTED if acknowledged else PENDING
+        outcome = Outcome.ACCEPTED if acknowledged else Outcome.PENDING
         return BuyResult(
             outcome, _accepted_body(outcome, order_id, sale_id, user_id, quantity, int(result[2]))
         )
     if kind == "replay":
         return _replay(result[1].decode(), fingerprint, sale_id, user_id, quantity)
-    if kind == RATE_LIMITED:
+    if kind == Outcome.RATE_LIMITED:
         retry_after = max(1, -(-int(result[1]) // 1000))
-        return BuyResult(RATE_LIMITED, _refusal(RATE_LIMITED, sale_id).body, retry_after)
-    if kind == SOLD_OUT and result[1]:
+        return BuyResult(Outcome.RATE_LIMITED, _refusal(Outcome.RATE_LIMITED, sale_id).body, retry_after)
+    if kind == Outcome.SOLD_OUT and result[1]:
         accepted_keys = frozenset(k.decode() for k in result[1])
-        _sold_out_flags[sale_id] = (time.monotonic() + SOLD_OUT_FLAG_MS / 1000, accepted_keys)
-    return _refusal(kind, sale_id)
+        _sold_out_flags[sale_id] = (time.monotonic() + keys.SOLD_OUT_FLAG_MS / 1000, accepted_keys)
+    return _refusal(Outcome(kind), sale_id)
 
 
 def _accepted_body(
@@ -158,10 +136,11 @@ def _replay(record: str, fingerprint: str, sale_id: int, user_id: str, quantity:
     """A key decided before: the same outcome and body, or 422 if the request differs."""
     stored_fingerprint, outcome, order_id, decided_ms = record.split("|", 3)
     if stored_fingerprint != fingerprint:
-        return _refusal(KEY_REUSED, sale_id)
-    if outcome == ACCEPTED:
+        return _refusal(Outcome.KEY_REUSED, sale_id)
+    if outcome == Outcome.ACCEPTED:
         return BuyResult(
-            ACCEPTED, _accepted_body(ACCEPTED, order_id, sale_id, user_id, quantity, int(decided_ms))
+            Outcome.ACCEPTED,
+            _accepted_body(Outcome.ACCEPTED, order_id, sale_id, user_id, quantity, int(decided_ms)),
         )
     return _refusal(outcome, sale_id)
 

@@ -3,12 +3,12 @@
 Under a flash sale nearly every request is a buy, and most of them are answered
 "sold out" from memory in a few microseconds. Through Django's handler each one
 still paid for a WSGIRequest, the request_started/finished signals, the
-middleware chain and a HttpResponse. Web-process CPU per sold-out answer under
-the herd (pidstat, docs/BENCHMARKS.md): 143 us through Django, 37-66 us here.
+middleware chain and a HttpResponse, several times what the answer itself costs
+(measured per answer: docs/BENCHMARKS.md, "What changed since the figures at the edge").
 
 This WSGI wrapper (flux_admin/wsgi.py) serves POST /api/v1/sales/{id}/buy and
 POST /order itself, with the same edge functions as the ninja routes
-(sales.buy_api.buy_answer / order_answer), and adds the headers Django's
+(orders.buy.edge.buy_answer / order_answer), and adds the headers Django's
 SecurityMiddleware and XFrameOptionsMiddleware add to every answer. Everything
 else goes to Django unchanged, and so does a buy request that Django would
 treat differently: a Host not in ALLOWED_HOSTS (Django answers 400), or a
@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
-from sales.buy_api import Answer, buy_answer, order_answer
+from orders.buy.edge import Answer, buy_answer, order_answer
 
 logger = logging.getLogger("django.request")
 

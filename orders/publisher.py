@@ -25,7 +25,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
 
-from flux_admin.clients import kafka_producer_config, per_process
+from infra.clients import kafka_producer_config, per_process
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +95,6 @@ class OrderPublisher:
             raise KafkaException(delivery.error)
         self._down_since = None
         return True
-
-    def flush(self, timeout: float) -> int:
-        return self._producer.flush(timeout)
 
     # --- background: delivery reports and recovery -------------------------------
 

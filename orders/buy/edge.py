@@ -1,14 +1,14 @@
 """The buy endpoint, POST /api/v1/sales/{id}/buy, and the seed's POST /order.
 
 The edge parses and checks the request in the cheapest order (size, key, body),
-calls sales.buying.buy() and turns its outcome into an HTTP answer. The body is
+calls orders.buy.decision.buy() and turns its outcome into an HTTP answer. The body is
 read by hand rather than by a ninja Schema parameter so that the order of
 those checks, and their status codes, are ours (413 before 400 before 422).
 
 The edge works on a WSGI environ (Django's ``request.META`` is one) and returns
 an ``Answer``, so that the two servers of the same routes share it: the ninja
 routes (``buy_endpoint``, ``order_endpoint``: the OpenAPI schema, Django's test
-client) and the fast lane in front of Django (sales/fast_lane.py), which serves
+client) and the fast lane in front of Django (orders/buy/lane.py), which serves
 them in production.
 """
 
@@ -25,25 +25,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from pydantic import ValidationError
 
-from flux_admin.api_errors import fields_of
-from sales import buying
-from sales.schemas import BuyIn, BuyOut, OrderIn
+from infra.errors import HTTP_STATUS, fields_of, fields_summary
+from orders.buy import decision
+from orders.buy.outcomes import Outcome
+from orders.buy.schemas import BuyIn, BuyOut, OrderIn
 
-HTTP_STATUS = {
-    buying.ACCEPTED: 200,
-    buying.PENDING: 202,
-    buying.RATE_LIMITED: 302,
-    buying.SOLD_OUT: 409,
-    buying.NOT_STARTED: 409,
-    buying.PAUSED: 409,
-    buying.ENDED: 409,
-    buying.LIMIT_REACHED: 409,
-    buying.NOT_FOUND: 404,
-    buying.KEY_REUSED: 422,
-    buying.UNAVAILABLE: 503,
-}
-
-RESPONSES = {code: BuyOut for code in sorted(set(HTTP_STATUS.values()) | {400, 413})}
+RESPONSES = {code: BuyOut for code in sorted({outcome.http_status for outcome in Outcome} | {400, 413})}
 BUY_DOC = """Buy `quantity` units for `user_id`. Send a unique `Idempotency-Key` (or the seed's
 `x-idempotency-key`) per purchase intent, and the same key when retrying it: a key already decided gets
 its original outcome back. Outcomes (`status` in the body): 200 `accepted` (with `order_id`);
@@ -78,8 +65,11 @@ Meta = Mapping[str, Any]  # a WSGI environ, or Django's request.META
 ReadBody = Callable[[int], bytes]  # reads the body, given its announced length
 
 
-def _problem(status: int, outcome: str, detail: str, fields: dict | None = None) -> Answer:
-    return Answer(status, json.dumps({"status": outcome, "detail": detail, "fields": fields or {}}).encode())
+def _problem(code: str, detail: str, fields: dict | None = None) -> Answer:
+    """A refusal before any decision (bad request): its status from the one table."""
+    return Answer(
+        HTTP_STATUS[code], json.dumps({"status": code, "detail": detail, "fields": fields or {}}).encode()
+    )
 
 
 def _content_length(meta: Meta) -> int | None:
@@ -92,16 +82,16 @@ def _content_length(meta: Meta) -> int | None:
 
 
 def _too_large() -> Answer:
-    return _problem(413, "too_large", f"The body is over {settings.BUY_MAX_BODY_BYTES} bytes.")
+    return _problem("too_large", f"The body is over {settings.BUY_MAX_BODY_BYTES} bytes.")
 
 
 def _idempotency_key(meta: Meta) -> str | None:
     return meta.get("HTTP_IDEMPOTENCY_KEY") or meta.get("HTTP_X_IDEMPOTENCY_KEY")
 
 
-def _outcome_answer(result: buying.BuyResult, sale_id: int) -> Answer:
+def _outcome_answer(result: decision.BuyResult, sale_id: int) -> Answer:
     status = HTTP_STATUS[result.outcome]
-    location = f"/waiting-room/{sale_id}/" if result.outcome == buying.RATE_LIMITED else None
+    location = f"/waiting-room/{sale_id}/" if result.outcome == Outcome.RATE_LIMITED else None
     return Answer(status, result.body, result.retry_after, location)
 
 
@@ -112,10 +102,9 @@ def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
         return _too_large()
     key = _idempotency_key(meta)
     if not key:
-        return _problem(400, "idempotency_key_missing", "Send an Idempotency-Key header (one per purchase).")
-    if not buying.IDEMPOTENCY_KEY_PATTERN.match(key):
+        return _problem("idempotency_key_missing", "Send an Idempotency-Key header (one per purchase).")
+    if not decision.IDEMPOTENCY_KEY_PATTERN.match(key):
         return _problem(
-            400,
             "idempotency_key_invalid",
             "Idempotency-Key: use 1-128 letters, digits, '.', '_', ':' or '-'.",
         )
@@ -123,13 +112,8 @@ def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
         payload = BuyIn.model_validate_json(read_body(length))
     except ValidationError as error:
         fields = fields_of(error.errors())
-        return _problem(
-            422,
-            "invalid",
-            "Invalid request: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()),
-            fields,
-        )
-    result = buying.buy(
+        return _problem("invalid", f"Invalid request: {fields_summary(fields)}", fields)
+    result = decision.buy(
         sale_id=sale_id, user_id=payload.user_id, quantity=payload.quantity, idempotency_key=key
     )
     return _outcome_answer(result, sale_id)
@@ -142,9 +126,8 @@ def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
     if length is None:
         return _too_large()
     key = _idempotency_key(meta) or str(uuid.uuid4())
-    if not buying.IDEMPOTENCY_KEY_PATTERN.match(key):
+    if not decision.IDEMPOTENCY_KEY_PATTERN.match(key):
         return _problem(
-            400,
             "idempotency_key_invalid",
             "x-idempotency-key: use 1-128 letters, digits, '.', '_', ':' or '-'.",
         )
@@ -152,18 +135,18 @@ def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
         payload = OrderIn.model_validate_json(read_body(length))
         BuyIn(user_id=payload.userId)
     except ValidationError as error:
-        return _problem(422, "invalid", "Invalid request body.", fields_of(error.errors()))
+        return _problem("invalid", "Invalid request body.", fields_of(error.errors()))
     try:
-        sale_id = buying.sale_id_for_sku(payload.productId)
+        sale_id = decision.sale_id_for_sku(payload.productId)
     except redis.RedisError:
-        return _problem(503, "unavailable", "The stock service (Redis) cannot take orders right now.")
+        return _problem("unavailable", "The stock service (Redis) cannot take orders right now.")
     if sale_id is None:
-        return _problem(404, "not_found", f"No open sale of product {payload.productId!r}.")
-    result = buying.buy(sale_id=sale_id, user_id=payload.userId, quantity=1, idempotency_key=key)
+        return _problem("not_found", f"No open sale of product {payload.productId!r}.")
+    result = decision.buy(sale_id=sale_id, user_id=payload.userId, quantity=1, idempotency_key=key)
     return _outcome_answer(result, sale_id)
 
 
-# --- the ninja routes (sales/api.py, sales/compat.py) -------------------------------
+# --- for the ninja routes (orders/buy/routes.py) --------------------------------------
 
 
 def _response(answer: Answer) -> HttpResponse:

@@ -12,7 +12,7 @@
 --   3. token bucket (refilled from Redis TIME): empty -> rate_limited;
 --   4. stock: not enough left -> sold_out (before the per-user check, so that
 --      while a sale is sold out every new request gets the same answer, which
---      lets web processes answer it from memory, see sales/buying.py);
+--      lets web processes answer it from memory, see orders/buy/decision.py);
 --   5. per-user limit;
 --   6. reserve: decrement stock, count the user's units, write the reservation
 --      to the ledger (the commit point of the order) and record the key.

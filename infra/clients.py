@@ -12,10 +12,12 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import TypeVar
 
 import redis
-from confluent_kafka import Producer
+from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
@@ -48,6 +50,12 @@ def redis_client() -> redis.Redis:
             health_check_interval=30,
         ),
     )
+
+
+@cache
+def lua_source(path: Path) -> str:
+    """A Lua script's source, read once per process."""
+    return path.read_text()
 
 
 def redis_script(name: str, source: str) -> redis.commands.core.Script:
@@ -119,14 +127,27 @@ def kafka_producer_config() -> dict[str, object]:
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": settings.KAFKA_PRODUCER_LINGER_MS,
-        # Connection failures are reported once by our own code (sales.handoff),
+        # Connection failures are reported once by our own code (orders/publisher.py),
         # not on every reconnect attempt by librdkafka.
         "log_level": 2,
     }
 
 
-def kafka_producer() -> Producer:
-    return per_process("kafka_producer", lambda: Producer(kafka_producer_config()))
+def kafka_consumer_config(group_id: str, **overrides: object) -> dict[str, object]:
+    """A consumer of the project's Kafka: offsets committed by the caller, never
+    by librdkafka behind its back; `overrides` add or replace settings."""
+    return {
+        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "log_level": 2,
+        **overrides,
+    }
+
+
+def kafka_consumer(group_id: str, **overrides: object) -> Consumer:
+    """A new consumer (not per process: each reader owns and closes its own)."""
+    return Consumer(kafka_consumer_config(group_id, **overrides))
 
 
 def reset_clients() -> None:

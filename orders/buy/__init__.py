@@ -1,0 +1,12 @@
+"""The buy hot path: every shopper's "Buy", from the HTTP request to Kafka's
+acknowledgement. It never imports the ORM (an import-linter contract holds it
+to that): one Redis round trip decides, one produce hands the order on.
+
+    lane.py      the WSGI fast lane in front of Django (flux_admin/wsgi.py)
+    routes.py    the same edge as django-ninja routes (and in /api/docs)
+    edge.py      HTTP in, Answer out: headers, body limits, validation
+    decision.py  the decision: sold-out flag, buy.lua, the hand-off
+    buy.lua      idempotency, window, token bucket, stock, limit, reservation
+    outcomes.py  every outcome, its words and its HTTP status
+    schemas.py   the request and answer bodies
+"""

@@ -1,0 +1,45 @@
+"""Every outcome of a buy: its machine-readable name (the body's `status`), the
+words a shopper reads, and the HTTP status (infra.errors.HTTP_STATUS, the one
+table of statuses). buy.lua returns these same names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from infra.errors import HTTP_STATUS
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    PENDING = "accepted_pending"
+    RATE_LIMITED = "rate_limited"
+    SOLD_OUT = "sold_out"
+    NOT_STARTED = "not_started"
+    PAUSED = "paused"
+    ENDED = "ended"
+    LIMIT_REACHED = "limit_reached"
+    NOT_FOUND = "not_found"
+    KEY_REUSED = "idempotency_key_reused"
+    UNAVAILABLE = "unavailable"
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS[self.value]
+
+    @property
+    def detail(self) -> str:
+        return DETAILS[self]
+
+
+DETAILS: dict[Outcome, str] = {
+    Outcome.ACCEPTED: "Order accepted.",
+    Outcome.PENDING: "Order accepted; its hand-off to the order log is pending and will complete without you.",
+    Outcome.RATE_LIMITED: "Too many buyers right now: wait in the waiting room.",
+    Outcome.SOLD_OUT: "Sold out.",
+    Outcome.NOT_STARTED: "The sale has not started.",
+    Outcome.PAUSED: "The sale is paused.",
+    Outcome.ENDED: "The sale has ended.",
+    Outcome.LIMIT_REACHED: "You have reached this sale's per-shopper limit.",
+    Outcome.NOT_FOUND: "No such sale.",
+    Outcome.KEY_REUSED: "This Idempotency-Key was used for a different request.",
+}

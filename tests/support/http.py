@@ -1,0 +1,177 @@
+"""Real HTTP to the product's WSGI server (granian, as in the Procfile): the
+server on a free port, its answers, and a client that keeps cookies as a browser does."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.factories import PASSWORD
+from tests.support.servers import free_port, start_process, stop_process
+
+
+class WebServer:
+    """The product's WSGI server (granian, as in the Procfile) on a free port."""
+
+    def __init__(self, port: int, process: subprocess.Popen) -> None:
+        self.port = port
+        self.process = process
+
+    def post(
+        self, path: str, body: bytes | str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict, bytes]:
+        """One request on a new connection: (status, headers, body)."""
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(
+                "POST", path, body=body, headers={"Content-Type": "application/json", **(headers or {})}
+            )
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def request(
+        self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
+    ) -> HttpReply:
+        """One request of any method on a new connection; every header of the
+        answer is kept (a response can set several cookies)."""
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return HttpReply(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+    @property
+    def origin(self) -> str:
+        """What a browser on this server's pages sends as Origin."""
+        return f"http://127.0.0.1:{self.port}"
+
+
+class HttpReply:
+    """An answer over real HTTP: status, all headers, body."""
+
+    def __init__(self, status: int, headers: Message, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+class BrowserSession:
+    """Real HTTP with a cookie jar, as a browser keeps one for a site: every
+    Set-Cookie is stored and sent back. The Secure flag is not honoured, on
+    purpose: tests reach production-configured servers over plain HTTP."""
+
+    def __init__(self, server: WebServer) -> None:
+        self.server = server
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
+    ) -> HttpReply:
+        from http.cookies import SimpleCookie
+
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        reply = self.server.request(method, path, body, sent)
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0":  # Django deletes a cookie this way
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return reply
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> HttpReply:
+        return self.request("GET", path, headers=headers)
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        """Sign in through the admin's login form, CSRF token and all, as a person does."""
+        import re
+        from urllib.parse import urlencode
+
+        form = self.get("/admin/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
+        assert form.status == 200 and token is not None, form.body[:500]
+        reply = self.request(
+            "POST",
+            "/admin/login/?next=/admin/",
+            urlencode({"csrfmiddlewaretoken": token[1].decode(), "username": username, "password": password}),
+            {"Content-Type": "application/x-www-form-urlencoded", "Origin": self.server.origin},
+        )
+        assert reply.status == 302 and "sessionid" in self.cookies, (reply.status, reply.body[:500])
+
+
+@contextmanager
+def granian_server(
+    log_name: str,
+    *,
+    workers: int = 1,
+    blocking_threads: int = 4,
+    backlog: int | None = None,
+    **env: str | None,
+) -> Iterator[WebServer]:
+    """A granian serving flux_admin.wsgi on a free port, with `env` over the
+    test run's environment (None removes a variable): the test run's web server,
+    or one started in demo mode or as production. Use it inside a fixture that
+    unblocks the database."""
+    import sys
+    import time
+
+    port = free_port()
+    granian = str(Path(sys.executable).parent / "granian")
+    tuning = ["--workers", str(workers), "--blocking-threads", str(blocking_threads)]
+    if backlog is not None:
+        tuning += ["--backlog", str(backlog)]
+    # start_process passes on os.environ: change it only while the process starts.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            if value is None:
+                patch.delenv(name, raising=False)
+            else:
+                patch.setenv(name, value)
+        process = start_process(
+            [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), *tuning,
+             "--no-access-log", "flux_admin.wsgi:application"],
+            log_name,
+        )  # fmt: skip
+    server = WebServer(port, process)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                server.request("GET", "/waiting-room/0/")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(
+                        f"granian did not start; see .stack/logs/test-{log_name}.log"
+                    ) from None
+                time.sleep(0.2)
+        yield server
+    finally:
+        stop_process(process)

@@ -1,0 +1,67 @@
+"""The servers and processes tests start and stop: bin/stack (Redis, PostgreSQL,
+Kafka) and the product's own processes, run against the test database."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def stack(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run bin/stack; fail the test with its output if it fails."""
+    result = subprocess.run([str(ROOT / "bin" / "stack"), *args], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, f"bin/stack {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def database_url_for_tests() -> str:
+    """DATABASE_URL of the test database, for the real processes a test starts."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_process(args: list[str], log_name: str, **env: str) -> subprocess.Popen:
+    """Start one of the product's processes against the test database; its
+    output goes to .stack/logs/test-<log_name>.log."""
+    import os
+
+    log_dir = ROOT / ".stack" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_dir / f"test-{log_name}.log", "w")  # noqa: SIM115 - lives as long as the process
+    environment = {**os.environ, "DATABASE_URL": database_url_for_tests(), **env}
+    return subprocess.Popen(args, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Any, seconds: float, what: str) -> None:
+    """Poll `condition` until it holds; fail the test after `seconds`."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds}s waiting for {what}")
+        time.sleep(0.2)
