@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 from django.test import Client, override_settings
@@ -20,7 +19,7 @@ from sales.keys import ledger_key, pending_key
 from sales.live import live_state
 from tests.factories import make_sale
 from tests.support.orders import orders_on_topic
-from tests.support.servers import ROOT, stack, wait_for
+from tests.support.servers import STATE_DIR, stack, wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -64,8 +63,7 @@ def test_late_acknowledgement_keeps_the_reservation_pending(owner, redis_conn) -
     )
     taken = 10 - live_state(sale.pk).remaining
 
-    state_dir = Path(os.environ.get("FLUX_STACK_DIR") or ROOT / ".stack")  # where bin/stack keeps it
-    kafka_pid = int((state_dir / "run" / "kafka.pid").read_text())
+    kafka_pid = int((STATE_DIR / "run" / "kafka.pid").read_text())
     os.kill(kafka_pid, signal.SIGSTOP)  # the broker hangs: connected, but no acknowledgement comes
     try:
         with override_settings(BUY_KAFKA_ACK_TIMEOUT=0.5):

@@ -18,7 +18,7 @@ from orders.models import Order
 from sales.live import live_state
 from tests.factories import make_sale
 from tests.support.consumer import fresh_group, start_consumer
-from tests.support.servers import ROOT, stack, stop_process, wait_for
+from tests.support.servers import STATE_DIR, stack, stop_process, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -49,7 +49,7 @@ def sell(sale_id: int, buyers: int, threads: int = 16, prefix: str = "b", attemp
 
 
 def log_of(name: str) -> str:
-    return (ROOT / ".stack" / "logs" / f"test-{name}.log").read_text()
+    return (STATE_DIR / "logs" / f"test-{name}.log").read_text()
 
 
 def persisted(sale_id: int) -> int:

@@ -3,6 +3,7 @@ Kafka) and the product's own processes, run against the test database."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Where bin/stack keeps its state (pid files, logs): .stack/, or FLUX_STACK_DIR.
+STATE_DIR = Path(os.environ.get("FLUX_STACK_DIR") or ROOT / ".stack")
 
 
 def stack(*args: str) -> subprocess.CompletedProcess[str]:
@@ -30,10 +33,10 @@ def database_url_for_tests() -> str:
 
 def start_process(args: list[str], log_name: str, **env: str) -> subprocess.Popen:
     """Start one of the product's processes against the test database; its
-    output goes to .stack/logs/test-<log_name>.log."""
+    output goes to <state dir>/logs/test-<log_name>.log (.stack/ unless FLUX_STACK_DIR says)."""
     import os
 
-    log_dir = ROOT / ".stack" / "logs"
+    log_dir = STATE_DIR / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / f"test-{log_name}.log", "w")  # noqa: SIM115 - lives as long as the process
     environment = {**os.environ, "DATABASE_URL": database_url_for_tests(), **env}
