@@ -52,3 +52,21 @@ def api_client(merchant: Any) -> Client:
     """A test client that sends the merchant's bearer token on every request."""
     _, raw = MerchantToken.issue(merchant=merchant, name="test")
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+# What a merchant types into the admin's Add sale form (split date and time fields).
+ADMIN_SALE_FORM = {
+    "product_name": "Console",
+    "sku": "console-1",
+    "unit_price": "299.00",
+    "currency": "EUR",
+    "quantity": "50",
+    "starts_at_0": "2030-01-01",
+    "starts_at_1": "10:00:00",
+    "ends_at_0": "2030-01-01",
+    "ends_at_1": "11:00:00",
+    "per_user_limit": "1",
+    "rate": "100",
+    "burst": "100",
+    "admission_rate": "10",
+}

@@ -13,7 +13,7 @@ from django.test import Client
 from orders.reconcile import final_reports_store
 from sales import services
 from sales.models import MerchantToken, Sale, SaleStatus
-from tests.factories import make_sale
+from tests.factories import ADMIN_SALE_FORM, make_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -51,22 +51,7 @@ def test_adding_a_sale_lands_on_its_page(owner) -> None:
     client = console(owner)
     added = client.post(
         "/admin/sales/sale/add/",
-        {
-            "product_name": "Console",
-            "sku": "console-1",
-            "unit_price": "299.00",
-            "currency": "EUR",
-            "quantity": "50",
-            "starts_at_0": "2030-01-01",
-            "starts_at_1": "10:00:00",
-            "ends_at_0": "2030-01-01",
-            "ends_at_1": "11:00:00",
-            "per_user_limit": "1",
-            "rate": "100",
-            "burst": "100",
-            "admission_rate": "10",
-            "_save": "Save",
-        },
+        {**ADMIN_SALE_FORM, "_save": "Save"},
         follow=True,
     )
     sale = owner.sales.get(sku="console-1")

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from sales.models import SaleStatus
-from tests.factories import PASSWORD, api_client, make_sale
+from tests.factories import ADMIN_SALE_FORM, PASSWORD, api_client, make_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -96,21 +96,7 @@ def test_merchant_runs_a_sale_from_the_admin(owner) -> None:
     client = signed_in(owner)
     created = client.post(
         "/admin/sales/sale/add/",
-        {
-            "product_name": "Console",
-            "sku": "console-1",
-            "unit_price": "299.00",
-            "currency": "EUR",
-            "quantity": "50",
-            "starts_at_0": "2030-01-01",
-            "starts_at_1": "10:00:00",
-            "ends_at_0": "2030-01-01",
-            "ends_at_1": "11:00:00",
-            "per_user_limit": "1",
-            "rate": "100",
-            "burst": "100",
-            "admission_rate": "10",
-        },
+        ADMIN_SALE_FORM,
     )
     assert created.status_code == 302, created.content.decode()[:2000]
     sale = owner.sales.get(sku="console-1")
