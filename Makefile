@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test test-browser chromium bench stack down status logs setup venv lock lint format
+.PHONY: run test test-browser chromium bench bench-ws stack down status logs setup venv lock lint format
 
 ## run: install, bring the stack up, migrate, seed the demo, start every process
 run: setup
@@ -34,6 +34,10 @@ bench: setup
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) bench/run.py
 	$(PY) bench/drain.py
+
+## bench-ws: the waiting room's fan-out, many websockets on one daphne (needs make run's processes)
+bench-ws: venv
+	$(PY) bench/ws_fanout.py
 
 venv: $(VENV)/.installed
 

@@ -14,6 +14,10 @@ accepted answers (see the comment there on requests wrk leaves in flight).
 
 The product's processes are bin/run's (supervisord), started here unless
 something already answers on BENCH_URL. Results go to bench-results/.
+
+Every request names its shopper in the body (bench/buy.lua), which the buy API
+trusts only in demo mode: the processes started here run with FLUX_DEMO_MODE=true,
+and processes found already serving must too (checked before anything is measured).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ django.setup()
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from seed_shape import require_demo_mode  # noqa: E402  (bench/, this script's folder)
 
 from infra.clients import redis_client  # noqa: E402
 from infra.kafka import end_offsets  # noqa: E402
@@ -99,6 +104,7 @@ def start_processes() -> subprocess.Popen | None:
     processes = subprocess.Popen(
         [str(ROOT / "bin" / "run")],
         cwd=ROOT,
+        env={**os.environ, "FLUX_DEMO_MODE": "true"},  # the load names shoppers in the body
         stdout=open(ROOT / ".stack" / "logs" / "bench-processes.log", "w"),  # noqa: SIM115
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -202,6 +208,7 @@ def main() -> int:
     forget_old_bench_sales()
     processes = start_processes()
     try:
+        require_demo_mode(URL)
         herd = Phase("sold-out herd", 8000, 15)
         sale = new_sale("bench-sold-out", quantity=1, rate=1_000_000, burst=1_000_000)
         run_phase(herd, sale)

@@ -12,6 +12,9 @@ licence keeps it out of this project), so wrk plays the crowd with bench/buy.lua
 
 Prints one line: requests/s, p50, p99, the statuses, and the units sold (200s).
 Each server applies its own policy: its rate limit decides how many 302s there are.
+
+The seed's clients name the shopper in the body (userId), which Flux-Gate trusts
+only in demo mode: run the server with FLUX_DEMO_MODE=true (one probe checks it first).
 """
 
 from __future__ import annotations
@@ -43,6 +46,26 @@ def init(url: str, token: str | None) -> None:
         raise SystemExit(f"POST /init: {error.code} {error.read().decode()}") from None
 
 
+def require_demo_mode(url: str) -> None:
+    """Stop unless the server trusts a body's user id (bench/buy.lua sends one per
+    request). Flux-Gate outside demo mode answers 401 shopper_required; the probe
+    names a sale that does not exist, so it buys nothing anywhere."""
+    request = urllib.request.Request(
+        f"{url}/api/v1/sales/0/buy",
+        data=json.dumps({"user_id": "bench-probe"}).encode(),
+        headers={"Content-Type": "application/json", "Idempotency-Key": "bench-probe"},
+        method="POST",
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except urllib.error.HTTPError as error:
+        if error.code == 401:
+            raise SystemExit(
+                f"{url} is not in demo mode: the load names shoppers in the body, which only "
+                "FLUX_DEMO_MODE=true trusts (restart its processes with it)"
+            ) from None
+
+
 def crowd(url: str) -> dict:
     command = [
         "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", str(ROOT / "bench" / "buy.lua"),
@@ -57,6 +80,7 @@ def main() -> None:
     parser.add_argument("url", nargs="?", default="http://127.0.0.1:8000")
     parser.add_argument("--token", help="a merchant API token (Flux-Gate's /init needs one)")
     args = parser.parse_args()
+    require_demo_mode(args.url)
     init(args.url, args.token)
     result = crowd(args.url)
     rps = result["requests"] / (result["duration_us"] / 1e6)

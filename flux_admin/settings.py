@@ -114,10 +114,17 @@ KAFKA_ORDERS_PARTITIONS = env_int("KAFKA_ORDERS_PARTITIONS", 6)
 # How long the producer gathers messages into one request to the broker.
 KAFKA_PRODUCER_LINGER_MS = env_int("KAFKA_PRODUCER_LINGER_MS", 0)
 
+# Redis pub/sub, not channels_redis's list-based core layer: the waiting room sends one
+# message per sale per tick to a group of possibly thousands of sockets. The core
+# layer's group_send pushes a copy into every member's list in Redis (work per
+# shopper); pub/sub PUBLISHes once per group and each daphne process fans the
+# message out to its own sockets. Pub/sub delivers at most once, which suits ticks
+# (the next one supersedes a lost one). PUBLISH ignores the database number, so
+# tests get their own prefix.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [CHANNELS_REDIS_URL]},
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [CHANNELS_REDIS_URL], "prefix": "test.asgi" if TESTING else "asgi"},
     }
 }
 
@@ -198,6 +205,28 @@ CELERY_BEAT_SCHEDULE = {
 # "accepted, pending" (the reservation stays in the ledger for re-publication).
 BUY_KAFKA_ACK_TIMEOUT = float(env_str("BUY_KAFKA_ACK_TIMEOUT", "1.0"))
 BUY_MAX_BODY_BYTES = env_int("BUY_MAX_BODY_BYTES", 1024)
+
+# --- who the shopper is (orders/buy/identity.py) -----------------------------------
+# The hosted pages' signed fg_shopper cookie: how long a browser keeps its shopper id.
+SHOPPER_COOKIE_MAX_AGE = env_int("SHOPPER_COOKIE_MAX_AGE", 30 * 86400)
+SHOPPER_COOKIE_SECURE = PRODUCTION
+# The longest lifetime a storefront's X-Shopper-Token may claim.
+SHOPPER_TOKEN_MAX_SECONDS = env_int("SHOPPER_TOKEN_MAX_SECONDS", 86400)
+# How long a web process keeps a storefront key it read from Redis: a revoked key
+# still passes in a process that read it for at most this long.
+STOREFRONT_KEY_CACHE_SECONDS = env_int("STOREFRONT_KEY_CACHE_SECONDS", 10)
+# Places in one sale's waiting room one client address may hold (0: no cap). Shoppers
+# behind one NAT share an address: keep it well above one.
+WAITING_ROOM_JOINS_PER_ADDRESS = env_int("WAITING_ROOM_JOINS_PER_ADDRESS", 50)
 # Session-backed messages: the cookie-backed default builds a signer on every
 # request, buy requests included.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- the waiting room (waitingroom/queue.py, waitingroom/admitter.py) ----------------
+# A waiting shopper whose page has been gone (websocket closed, no poll) longer than
+# this loses its place: the admitter skips it instead of spending an admission on it.
+WAITING_ROOM_GRACE_SECONDS = env_int("WAITING_ROOM_GRACE_SECONDS", 15)
+# How long an admitted shopper has to buy with its admission token (single use).
+ADMISSION_TOKEN_SECONDS = env_int("ADMISSION_TOKEN_SECONDS", 60)
+# How often the admitter (manage.py run_admissions) admits and broadcasts each sale's queue.
+WAITING_ROOM_TICK_SECONDS = float(env_str("WAITING_ROOM_TICK_SECONDS", "0.5"))

@@ -20,10 +20,16 @@ HTTP_STATUS: dict[str, int] = {
     "paused": 409,
     "ended": 409,
     "limit_reached": 409,
+    # 403, not 409: the admission token is a credential this request may not use
+    # (forged, another shopper's or sale's, spent or expired), not a state of the sale;
+    # the answer is the same whatever the sale does. The shopper rejoins the queue.
+    "admission_invalid": 403,
     "idempotency_key_missing": 400,
     "idempotency_key_invalid": 400,
     "idempotency_key_reused": 422,
     "too_large": 413,
+    "shopper_required": 401,
+    "shopper_invalid": 401,
     # any route
     "invalid": 422,
     "not_found": 404,

@@ -28,7 +28,8 @@ from django.utils import timezone
 from infra.errors import ApplicationError
 from sales import selectors, services
 from sales.merchants import MerchantScopedAdmin, can_see_all
-from sales.models import MerchantToken, Sale, SaleStatus
+from sales.models import MerchantToken, Sale, SaleStatus, StorefrontKey
+from sales.storefront import storefront_key_create, storefront_key_revoke
 
 
 def local_time(moment: datetime | None) -> str | None:
@@ -456,3 +457,58 @@ class MerchantTokenAdmin(MerchantScopedAdmin):
         token, raw = MerchantToken.issue(merchant=request.user, name=form.cleaned_data["name"])
         obj.pk = token.pk
         messages.warning(request, f"Your new API token (shown only now, copy it): {raw}")
+
+
+class StorefrontKeyForm(forms.ModelForm):
+    class Meta:
+        model = StorefrontKey
+        fields = ["name"]
+
+
+@admin.register(StorefrontKey)
+class StorefrontKeyAdmin(MerchantScopedAdmin):
+    """Storefront keys: created here (the secret shown once), revoked by deleting."""
+
+    list_display = ["name", "key_id", "created"]
+    form = StorefrontKeyForm
+
+    created = zoned_time("created_at", "created")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # A merchant sees only their own keys: whose they are says something to operators only.
+        return [*self.list_display, "merchant"] if can_see_all(request.user) else self.list_display
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a key is created or revoked, never edited
+
+    def save_model(
+        self, request: HttpRequest, obj: StorefrontKey, form: forms.ModelForm, change: bool
+    ) -> None:
+        key, secret = storefront_key_create(merchant=request.user, name=form.cleaned_data["name"])
+        obj.pk, obj.key_id = key.pk, key.key_id  # what the admin's log and message name
+        messages.warning(
+            request,
+            f"Your new storefront key (the secret is shown only now, copy it): key id {key.key_id}, "
+            f"secret {secret}",
+        )
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ApplicationError as error:  # Redis down: nothing was created
+            messages.error(request, error.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().delete_view(request, *args, **kwargs)
+        except ApplicationError as error:  # Redis down: nothing was revoked
+            messages.error(request, error.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_model(self, request: HttpRequest, obj: StorefrontKey) -> None:
+        storefront_key_revoke(key=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for key in queryset:
+            storefront_key_revoke(key=key)

@@ -64,7 +64,7 @@ def get_sale(request: HttpRequest, sale_id: int) -> SaleOut:
     "/{int:sale_id}",
     response={200: SaleOut, **ERRORS},
     auth=merchant_auth,
-    summary="Edit a draft or scheduled sale",
+    summary="Edit a draft or scheduled sale; a running one's rates only (admission_rate, rate, burst)",
 )
 def update_sale(request: HttpRequest, sale_id: int, payload: SalePatch) -> SaleOut:
     selectors.sale_get(user=request.user, sale_id=sale_id)

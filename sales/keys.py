@@ -4,7 +4,7 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
 
     fg:{42}:state            hash: status, remaining, sold, quantity, per_user_limit,
                              rate, burst, admission_rate, starts_ms, ends_ms (0 = none),
-                             unit_price, currency, sku, reopen_ms (restock pause)
+                             unit_price, currency, sku, merchant_id, reopen_ms (restock pause)
     fg:{42}:bucket           hash: tokens, ts (µs, Redis TIME) — the buy API's token bucket
     fg:{42}:users            hash: user id -> units bought (per-user limit)
     fg:{42}:idem:<key>       string: the stored outcome for one idempotency key
@@ -12,6 +12,26 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
     fg:{42}:pending          sorted set: order id by acceptance time, not yet persisted
     fg:{42}:accepted         set: the idempotency keys that bought (for the sold-out flag)
     fg:sku:<sku>             string: id of the open sale selling <sku>
+    fg:storefront-keys       hash: storefront key id -> "<merchant id>|<secret>", the mirror
+                             of sales.StorefrontKey the buy path reads (orders/buy/identity.py)
+
+The waiting room's queue (waitingroom/queue.py; buy.lua reads waiting and admitted):
+
+    fg:{42}:queue:seq        string: the last ticket handed out (INCR)
+    fg:{42}:queue:waiting    sorted set: shopper id by ticket, the queue in order
+    fg:{42}:queue:gone       sorted set: waiting shopper id by the ms its page went away
+                             (its websocket closed) or last polled; minus its join's ms
+                             if it has not been seen since it joined. A shopper with an
+                             open websocket is not in it
+    fg:{42}:queue:polled     sorted set: waiting shopper id by the ms of its last poll
+    fg:{42}:queue:addresses  hash: client address -> places it holds (the per-address cap)
+    fg:{42}:queue:address_of hash: waiting shopper id -> the client address it joined from
+    fg:{42}:queue:admitted   hash: shopper id -> nonce|expires_ms|ticket, an admission
+    fg:{42}:queue:expiry     sorted set: shopper id by its admission's expiry (purging)
+    fg:{42}:queue:serving    string: the highest ticket admitted so far
+    fg:{42}:queue:stats      hash: admitted_total, skipped_total, last_tick_ms, carry,
+                             admitted_per_s
+    fg:admitter:lease        string: the leading admitter's id (SET NX PX, renewed)
 """
 
 from __future__ import annotations
@@ -48,7 +68,32 @@ def buy_script_keys(sale_id: int, idempotency_key: str) -> list[str]:
         ledger_key(sale_id),
         pending_key(sale_id),
         accepted_keys_key(sale_id),
+        queue_key(sale_id, "waiting"),
+        queue_key(sale_id, "admitted"),
     ]
+
+
+QUEUE_PARTS = (
+    "seq", "waiting", "gone", "polled", "addresses", "address_of", "admitted", "expiry", "serving",
+    "stats",
+)  # fmt: skip
+
+
+def queue_key(sale_id: int, part: str) -> str:
+    """One key of a sale's waiting-room queue (`part`: one of QUEUE_PARTS)."""
+    if part not in QUEUE_PARTS:
+        raise ValueError(f"no queue key {part!r}")
+    return f"{sale_tag(sale_id)}:queue:{part}"
+
+
+def queue_keys(sale_id: int, *parts: str) -> list[str]:
+    """Keys of a sale's queue in the order given: a script's KEYS."""
+    return [queue_key(sale_id, part) for part in parts]
+
+
+# Not hash-tagged: one lease for the admitters of every sale; no script touches
+# it together with a sale's keys.
+ADMITTER_LEASE_KEY = f"{PREFIX}:admitter:lease"
 
 
 def idempotency_key_key(sale_id: int, idempotency_key: str) -> str:
@@ -71,6 +116,12 @@ def sku_key(sku: str) -> str:
     """SKU -> id of the open sale selling it (the seed-compatible POST /order).
     Not hash-tagged: no script touches it together with a sale's keys."""
     return f"{PREFIX}:sku:{sku}"
+
+
+def storefront_keys_key() -> str:
+    """The storefront keys' mirror (sales/storefront.py writes it, the buy path reads it).
+    Not hash-tagged: read on its own, never in a script with a sale's keys."""
+    return f"{PREFIX}:storefront-keys"
 
 
 def all_keys(sale_id: int) -> list[str]:

@@ -72,6 +72,8 @@ def _config(sale: Sale) -> list[object]:
         "unit_price", str(sale.unit_price),
         "currency", sale.currency,
         "sku", sale.sku,
+        # buy.lua refuses a storefront's shopper token on another merchant's sale
+        "merchant_id", sale.merchant_id,
     ]  # fmt: skip
 
 
@@ -99,6 +101,14 @@ def live_set_status(*, sale_id: int, status: str, ends_at: datetime | None = Non
         "set_status", keys=[keys.state_key(sale_id)], args=[status, to_ms(ends_at) if ends_at else ""]
     )
     return previous.decode() if previous else None
+
+
+def live_set_rates(*, sale_id: int, rates: dict[str, int]) -> bool:
+    """Write new rates (rate, burst, admission_rate) into a sale's live state, at
+    once: the next buy and the next admission tick use them. False when the sale
+    has no live state."""
+    pairs = [item for name_value in rates.items() for item in name_value]
+    return bool(run_script("set_rates", keys=[keys.state_key(sale_id)], args=pairs))
 
 
 def live_restock(*, sale_id: int, units: int) -> tuple[int, int] | None:

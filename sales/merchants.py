@@ -105,6 +105,9 @@ MERCHANT_PERMISSIONS = [
     ("sales", "add_merchanttoken"),
     ("sales", "view_merchanttoken"),
     ("sales", "delete_merchanttoken"),
+    ("sales", "add_storefrontkey"),
+    ("sales", "view_storefrontkey"),
+    ("sales", "delete_storefrontkey"),
     ("orders", "view_order"),
     ("orders", "view_orderanomaly"),
 ]

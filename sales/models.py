@@ -150,3 +150,29 @@ class MerchantToken(models.Model):
     @classmethod
     def find(cls, raw: str) -> MerchantToken | None:
         return cls.objects.select_related("merchant").filter(token_hash=_hash_token(raw)).first()
+
+
+class StorefrontKey(models.Model):
+    """A merchant's storefront key: the shop's backend signs each shopper's
+    X-Shopper-Token with it (orders/buy/identity.py checks the tokens).
+
+    The secret is shown once, at creation. It is kept here, and in the Redis
+    mirror the buy path reads (sales/storefront.py), because checking an HMAC
+    needs the key itself: a hash would not do, as it does for API tokens.
+    Revoking deletes the row and its mirror entry."""
+
+    KEY_ID_PREFIX = "fgk_"
+
+    merchant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="storefront_keys"
+    )
+    name = models.CharField(max_length=100, help_text="Which storefront uses it, e.g. “web shop”.")
+    key_id = models.CharField("key id", max_length=32, unique=True, editable=False)
+    secret = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"

@@ -24,6 +24,7 @@ from infra.errors import ApplicationError, fields_summary
 from infra.kafka import orders_backlog
 from sales import live
 from sales.models import OPEN_STATUSES, Sale, SaleStatus
+from sales.storefront import storefront_keys_mirror
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as Merchant
@@ -43,6 +44,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "rearm": (frozenset({S.SCHEDULED, S.LIVE, S.PAUSED, S.SOLD_OUT}), None),
 }
 EDITABLE_STATUSES = frozenset({S.DRAFT, S.SCHEDULED})
+# What a merchant may still change once a sale runs (sale_set_rates): they take effect at once.
+RATE_FIELDS = ("admission_rate", "rate", "burst")
 CONFIG_FIELDS = (
     "product_name", "sku", "unit_price", "currency", "quantity", "starts_at", "ends_at",
     "per_user_limit", "admission_rate", "rate", "burst",
@@ -78,13 +81,17 @@ def sale_create(*, merchant: Merchant, **fields: Any) -> Sale:
 
 @transaction.atomic
 def sale_update(*, sale_id: int, **fields: Any) -> Sale:
-    """Edit a sale's definition, only while nothing can have been sold (draft, scheduled)."""
+    """Edit a sale's definition, only while nothing can have been sold (draft,
+    scheduled). Once it runs, only its rates change (sale_set_rates)."""
     sale = Sale.objects.select_for_update().get(pk=sale_id)
     previous_sku = sale.sku
     if sale.status not in EDITABLE_STATUSES:
+        if fields and set(fields) <= set(RATE_FIELDS) and sale.status != S.ENDED:
+            return sale_set_rates(sale_id=sale_id, **fields)
         raise ApplicationError(
             "invalid_transition",
-            f"A {sale.status} sale cannot be edited; use restock to add units, or pause/end it.",
+            f"A {sale.status} sale cannot be edited but for its rates ({', '.join(RATE_FIELDS)}); "
+            "use restock to add units, or pause/end it.",
         )
     for name, value in fields.items():
         if name not in CONFIG_FIELDS:
@@ -96,6 +103,35 @@ def sale_update(*, sale_id: int, **fields: Any) -> Sale:
         live.live_forget(sale_id=sale.pk)
         live.live_release_sku(sale=Sale(pk=sale.pk, sku=previous_sku))
         live.live_arm(sale=sale, status=S.SCHEDULED, remaining_if_new=sale.quantity)
+    return sale
+
+
+@transaction.atomic
+def sale_set_rates(
+    *, sale_id: int, admission_rate: int | None = None, rate: int | None = None, burst: int | None = None
+) -> Sale:
+    """Change a sale's rates, also while it runs: the waiting room's admission
+    rate, the buy API's rate and burst. A sale with live state gets them at once
+    (the next buy, the admitter's next tick); an ended sale keeps its own."""
+    try:
+        sale = Sale.objects.select_for_update().get(pk=sale_id)
+    except Sale.DoesNotExist:
+        raise ApplicationError("not_found", f"No sale {sale_id}.") from None
+    if sale.status == S.ENDED:
+        raise ApplicationError("invalid_transition", f"Sale {sale.pk} has ended; its rates are final.")
+    rates = {
+        name: value
+        for name, value in (("admission_rate", admission_rate), ("rate", rate), ("burst", burst))
+        if value is not None
+    }
+    if not rates:
+        raise ApplicationError("invalid", f"Give at least one of {', '.join(RATE_FIELDS)}.")
+    for name, value in rates.items():
+        setattr(sale, name, value)
+    _validate_and_save(sale)
+    if sale.status != S.DRAFT and not live.live_set_rates(sale_id=sale.pk, rates=rates):
+        # The state was lost: rebuild it (as sale_rearm does; refused until drained).
+        _arm(sale, S.LIVE if sale.status == S.SOLD_OUT else sale.status, sale.went_live_at is not None)
     return sale
 
 
@@ -295,7 +331,7 @@ def sale_restock(*, sale_id: int, units: int) -> Sale:
 def sales_sweep(*, now: datetime | None = None) -> dict[str, list[int]]:
     """The scheduler's tick: start sales whose time came, end those whose time is
     up, record the ones Redis has sold out, and re-arm any whose live state
-    Redis lost. Safe to run at any moment and any
+    Redis lost (the storefront keys' mirror too). Safe to run at any moment and any
     number of times; a sale whose start passed while the scheduler was down
     starts now, unless its end passed too (then it ends, never reopening)."""
     now = now or timezone.now()
@@ -323,6 +359,11 @@ def sales_sweep(*, now: datetime | None = None) -> dict[str, list[int]]:
             attempt("rearmed", sale_rearm, row["pk"])
         elif row["status"] == S.LIVE and state.remaining == 0:
             attempt("sold_out", sale_mark_sold_out, row["pk"])
+    try:  # the buy path knows storefront keys only from their Redis mirror
+        if storefront_keys_mirror(only_if_stale=True):
+            logger.warning("sweep: the storefront keys' mirror in Redis was stale; rewritten")
+    except ApplicationError as error:
+        logger.warning("sweep: storefront keys not mirrored: %s", error.message)
     return done
 
 

@@ -82,7 +82,8 @@ def operator(db: None) -> Any:
 
 @pytest.fixture(scope="session")
 def web_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebServer]:
-    """The test run's granian, shared by every test that talks real HTTP."""
+    """The test run's granian, shared by every test that talks real HTTP. Not in
+    demo mode: a buy must prove its shopper (tests/support/shoppers.py)."""
     with ExitStack() as running:
         # The database is unblocked while the server starts, not for the whole session.
         with django_db_blocker.unblock():
@@ -90,3 +91,25 @@ def web_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebSer
                 granian_server("granian", workers=2, blocking_threads=8, backlog=2048)
             )
         yield server
+
+
+@pytest.fixture(scope="session")
+def demo_web_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebServer]:
+    """A granian in demo mode (FLUX_DEMO_MODE): the body's user_id names the shopper,
+    as the seed's clients send it. For tests about something other than who the
+    shopper is."""
+    with ExitStack() as running:
+        with django_db_blocker.unblock():
+            server = running.enter_context(
+                granian_server(
+                    "granian-demo-mode", workers=2, blocking_threads=8, backlog=2048, FLUX_DEMO_MODE="true"
+                )
+            )
+        yield server
+
+
+@pytest.fixture
+def demo_mode(settings: Any) -> None:
+    """This process in demo mode (Django's test client, direct calls of the edge):
+    the body's user_id names the shopper."""
+    settings.FLUX_DEMO_MODE = True

@@ -1,6 +1,7 @@
 """The herd, for real: thousands of concurrent buyers against the product's WSGI
 server (granian, 2 processes) and the real Redis and Kafka. Exactly the stock is
-sold, never more, each shopper within their limit, one order message per sale."""
+sold, never more, each shopper within their limit, one order message per sale.
+The server runs in demo mode: the body's user_id names each shopper."""
 
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ def herd(server: WebServer, sale_id: int, buyers: list[tuple[str, int]]) -> list
         return [r for chunk in pool.map(one, range(min(CONCURRENCY, len(buyers)))) for r in chunk]
 
 
-def test_2000_buyers_for_100_units(owner, web_server: WebServer) -> None:
+def test_2000_buyers_for_100_units(owner, demo_web_server: WebServer) -> None:
     sale = make_sale(owner, live=True, quantity=100, rate=1_000_000, burst=1_000_000)
-    results = herd(web_server, sale.pk, [(f"shopper-{n}", 1) for n in range(2000)])
+    results = herd(demo_web_server, sale.pk, [(f"shopper-{n}", 1) for n in range(2000)])
 
     statuses = Counter(status for status, _ in results)
     # 202 is "accepted, pending": sold, but Kafka's ack came after the request
@@ -68,11 +69,11 @@ def test_2000_buyers_for_100_units(owner, web_server: WebServer) -> None:
     )
 
 
-def test_per_user_limit_holds_under_concurrency(owner, web_server: WebServer) -> None:
+def test_per_user_limit_holds_under_concurrency(owner, demo_web_server: WebServer) -> None:
     # 50 shoppers each send 20 concurrent requests; the limit is 2 units each.
     sale = make_sale(owner, live=True, quantity=1000, per_user_limit=2, rate=1_000_000, burst=1_000_000)
     buyers = [(f"greedy-{n % 50}", 1) for n in range(1000)]
-    results = herd(web_server, sale.pk, buyers)
+    results = herd(demo_web_server, sale.pk, buyers)
 
     bought = Counter(body["user_id"] for status, body in results if status in (200, 202))
     assert set(bought.values()) == {2}
@@ -81,10 +82,10 @@ def test_per_user_limit_holds_under_concurrency(owner, web_server: WebServer) ->
     assert live_state(sale.pk).remaining == 900
 
 
-def test_mixed_quantities_never_oversell(owner, web_server: WebServer) -> None:
+def test_mixed_quantities_never_oversell(owner, demo_web_server: WebServer) -> None:
     sale = make_sale(owner, live=True, quantity=97, per_user_limit=3, rate=1_000_000, burst=1_000_000)
     buyers = [(f"m-{n}", 1 + n % 3) for n in range(600)]
-    results = herd(web_server, sale.pk, buyers)
+    results = herd(demo_web_server, sale.pk, buyers)
 
     sold = sum(body["quantity"] for status, body in results if status in (200, 202))
     state = live_state(sale.pk)

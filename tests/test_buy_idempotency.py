@@ -30,7 +30,7 @@ def fresh_process_memory() -> None:
 
 @pytest.mark.slow
 def test_concurrent_duplicates_make_one_order_with_identical_answers(
-    owner, web_server: WebServer, redis_conn
+    owner, demo_web_server: WebServer, redis_conn
 ) -> None:
     sale = make_sale(owner, live=True, quantity=1000, rate=1_000_000, burst=1_000_000)
     keys = [f"retry-{n}" for n in range(100)]
@@ -38,7 +38,7 @@ def test_concurrent_duplicates_make_one_order_with_identical_answers(
 
     def send(key: str) -> tuple[str, int, bytes]:
         barrier.wait()
-        status, _, body = web_server.post(
+        status, _, body = demo_web_server.post(  # demo mode: the body names the shopper
             f"/api/v1/sales/{sale.pk}/buy",
             json.dumps({"user_id": f"user-of-{key}"}),
             {"Idempotency-Key": key},
@@ -111,14 +111,16 @@ def test_same_key_different_request_is_refused(owner) -> None:
     assert live_state(sale.pk).sold == 1
 
 
-def test_key_reuse_through_http_is_422(owner) -> None:
+def test_key_reuse_through_http_is_422(owner, demo_mode) -> None:
+    """(Over HTTP a key is the shopper's own: another shopper's same key is another
+    purchase, tests/test_shopper_identity_idempotency.py.)"""
     from django.test import Client
 
     sale = make_sale(owner, live=True)
     url = f"/api/v1/sales/{sale.pk}/buy"
     Client().post(url, {"user_id": "a"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="same")
     response = Client().post(
-        url, {"user_id": "b"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="same"
+        url, {"user_id": "a", "quantity": 2}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="same"
     )
     assert (response.status_code, response.json()["status"]) == (422, "idempotency_key_reused")
 

@@ -21,7 +21,8 @@ from tests.factories import make_sale
 from tests.support.orders import orders_on_topic
 from tests.support.servers import STATE_DIR, stack, wait_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+# Demo mode: the body's user_id names the shopper (these tests are about the outages).
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("demo_mode")]
 
 
 def buy(sale_id: int, user: str):

@@ -1,5 +1,7 @@
 """Every outcome of POST /api/v1/sales/{id}/buy, with its status and a body whose
-`status` field a program can read. Through Django's test client (the ninja route)."""
+`status` field a program can read. Through Django's test client (the ninja route), in
+demo mode: the body's user_id names the shopper (who the shopper is:
+tests/test_shopper_identity_*.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from sales.live import live_state
 from tests.factories import make_sale
 from tests.support.orders import orders_on_topic
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_mode")]
 
 
 @pytest.fixture(autouse=True)
@@ -203,5 +205,7 @@ def test_seed_compatible_order_route(owner) -> None:
 
 def test_buy_route_is_in_the_openapi_schema() -> None:
     operation = Client().get("/api/openapi.json").json()["paths"]["/api/v1/sales/{sale_id}/buy"]["post"]
-    assert {"200", "202", "302", "400", "404", "409", "413", "422", "503"} <= set(operation["responses"])
+    assert {"200", "202", "302", "400", "401", "404", "409", "413", "422", "503"} <= set(
+        operation["responses"]
+    )
     assert "user_id" in json.dumps(operation["requestBody"])

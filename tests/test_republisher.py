@@ -25,7 +25,7 @@ def reserve_without_hand_off(sale_id: int, user: str) -> str:
     order_id = str(uuid.uuid4())
     result = hot_script("buy", lua_source(BUY_LUA))(
         keys=buy_script_keys(sale_id, user),
-        args=[order_id, user, 1, "fingerprint", user, sale_id, "0"],
+        args=[order_id, user, 1, "fingerprint", user, sale_id, "", ""],  # no admission, no storefront
     )
     assert result[0] == b"accepted"
     return order_id

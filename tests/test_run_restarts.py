@@ -27,14 +27,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 # How long a killed process may take to be replaced and the site to answer 200.
 BACK_WITHIN_SECONDS = 15
-KINDS = ["proxy", "web:web-0", "ws", "consumer", "worker", "beat"]
+KINDS = ["proxy", "web:web-0", "ws", "consumer", "admitter", "worker", "beat"]
 
 
 @pytest.fixture
 def product(tmp_path: Path, django_db_blocker: Any) -> Iterator[Product]:
     with django_db_blocker.unblock():
         database_url = database_url_for_tests()
-    running = Product(state_dir=tmp_path / "stack", database_url=database_url)
+    # Demo mode: the shoppers name themselves in the body (this test is about restarts).
+    running = Product(state_dir=tmp_path / "stack", database_url=database_url, FLUX_DEMO_MODE="true")
     running.start()
     yield running
     running.stop()

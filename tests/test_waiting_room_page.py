@@ -1,6 +1,7 @@
-"""The waiting room page tells a shopper the truth about the sale: waiting (and
-refreshing) only while the sale can still sell; sold out, ended or unknown
-otherwise, with the matching status and no refresh. The sale's state comes
+"""The waiting room page tells a shopper the truth about the sale: waiting (its
+place in line, kept live by the page's websocket, never a meta refresh) only while
+the sale can still sell; sold out, ended or unknown otherwise, with the matching
+status and no script. The sale's state comes
 from Redis where it has one, else from PostgreSQL. Over real HTTP (granian)."""
 
 from __future__ import annotations
@@ -20,23 +21,26 @@ from sales import keys, services
 from sales.models import Sale, SaleStatus
 from tests.factories import make_sale
 from tests.support.http import HttpReply, WebServer
+from tests.support.shoppers import storefront
 
 # Committed rows: the page is served by another process.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WAITING = "You are in the waiting room"
 REFRESH = 'http-equiv="refresh"'
+LIVE_SCRIPT = "waitingroom/room.js"
 
 
 def page(server: WebServer, sale_id: int) -> HttpReply:
     return server.request("GET", f"/waiting-room/{sale_id}/")
 
 
-def buy(server: WebServer, sale_id: int, user_id: str) -> int:
+def buy(server: WebServer, sale: Sale, shopper_ref: str) -> int:
+    """A shopper of the merchant's own shop buys (proven by a storefront token)."""
     status, _, _ = server.post(
-        f"/api/v1/sales/{sale_id}/buy",
-        json.dumps({"user_id": user_id}),
-        {"Idempotency-Key": uuid.uuid4().hex},
+        f"/api/v1/sales/{sale.pk}/buy",
+        json.dumps({"quantity": 1}),
+        {"Idempotency-Key": uuid.uuid4().hex, **storefront(sale.merchant).headers(shopper_ref)},
     )
     return status
 
@@ -44,7 +48,8 @@ def buy(server: WebServer, sale_id: int, user_id: str) -> int:
 def assert_waiting(reply: HttpReply) -> None:
     assert reply.status == 200
     assert WAITING in reply.text
-    assert REFRESH in reply.text
+    assert REFRESH not in reply.text  # the page moves by its websocket, never reloads itself
+    assert LIVE_SCRIPT in reply.text
 
 
 def assert_final(reply: HttpReply, status: int, words: str) -> None:
@@ -52,6 +57,7 @@ def assert_final(reply: HttpReply, status: int, words: str) -> None:
     assert words in reply.text
     assert WAITING not in reply.text
     assert REFRESH not in reply.text  # nothing will change: no reason to come back
+    assert LIVE_SCRIPT not in reply.text
 
 
 def live(owner: Any) -> Sale:
@@ -83,7 +89,7 @@ def test_a_draft_is_404(owner, web_server: WebServer) -> None:
 
 def test_a_sale_redis_sold_out_says_sold_out(owner, web_server: WebServer) -> None:
     sale = make_sale(owner, live=True, quantity=1)
-    assert buy(web_server, sale.pk, "alice") == 200
+    assert buy(web_server, sale, "alice") == 200
     # PostgreSQL still says live (the sweep has not recorded it): Redis is the truth.
     assert Sale.objects.get(pk=sale.pk).status == SaleStatus.LIVE
     assert_final(page(web_server, sale.pk), 200, "Sold out")
@@ -91,7 +97,7 @@ def test_a_sale_redis_sold_out_says_sold_out(owner, web_server: WebServer) -> No
 
 def test_a_sale_recorded_sold_out_says_sold_out(owner, web_server: WebServer) -> None:
     sale = make_sale(owner, live=True, quantity=1)
-    assert buy(web_server, sale.pk, "bob") == 200
+    assert buy(web_server, sale, "bob") == 200
     services.sale_mark_sold_out(sale_id=sale.pk)
     assert_final(page(web_server, sale.pk), 200, "Sold out")
 
@@ -113,7 +119,7 @@ def test_without_redis_state_the_database_row_decides(
 ) -> None:
     open_sale = make_sale(owner, live=True)
     sold_out = make_sale(owner, live=True, quantity=1)
-    assert buy(web_server, sold_out.pk, "carol") == 200
+    assert buy(web_server, sold_out, "carol") == 200
     services.sale_mark_sold_out(sale_id=sold_out.pk)
     ended = services.sale_end(sale_id=make_sale(owner, live=True).pk)
     for sale in (open_sale, sold_out, ended):

@@ -2,4 +2,11 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []  # the live queue's consumer arrives with the waiting room (issue 11)
+from django.urls import path
+
+from waitingroom.consumers import SaleWatchConsumer, WaitingRoomConsumer
+
+websocket_urlpatterns = [
+    path("ws/waiting-room/<int:sale_id>/", WaitingRoomConsumer.as_asgi()),
+    path("ws/sales/<int:sale_id>/", SaleWatchConsumer.as_asgi()),
+]

@@ -1,13 +1,27 @@
-"""The waiting room page the buy API's 302 points to (a plain page for now): it
-keeps the shopper waiting while the sale can still sell, and says so plainly
-when it cannot (sold out, ended) or never could (unknown, a draft)."""
+"""The shopper's pages (mounted by flux_admin/urls.py): the sale page, the
+waiting room, and the waiting room's two JSON endpoints (its figures for a page
+whose websocket failed, and the admission token of an admitted shopper).
+
+Each page says the truth about the sale in words and in its HTTP status, and
+makes sure the browser holds its signed shopper cookie (waitingroom/shopper.py):
+the identity its buys, its place in line and its websocket carry.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
+from infra.errors import ServiceUnavailable
+from orders.buy import identity
 from sales.selectors import ShopperSaleState, sale_shopper_state
+from waitingroom.admission import admission_issue
+from waitingroom.pages import room_figures, sale_showcase
+from waitingroom.queue import Place, PlaceStatus, queue_join, queue_place, queue_polled
+from waitingroom.shopper import shopper_ensure
 
 # Ended is 410 Gone: the sale existed and will not come back. Sold out stays 200:
 # a restock can reopen it. Drafts are not public, so they are "not found" too.
@@ -17,11 +31,144 @@ STATUS_OF_STATE = {
     ShopperSaleState.ENDED: 410,
     ShopperSaleState.UNKNOWN: 404,
 }
-# How often the page reloads itself while the shopper waits.
-RETRY_SECONDS = 2
+# A refused join: the page says why, with the status that matches. (not_found: the
+# row says open but Redis lost the live state; the sweep re-arms it, so the page
+# waits without a place and the shopper joins on the next visit.)
+STATE_OF_REFUSED_JOIN = {
+    PlaceStatus.SOLD_OUT: ShopperSaleState.SOLD_OUT,
+    PlaceStatus.ENDED: ShopperSaleState.ENDED,
+}
 
 
-def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
+def _cookie_shopper(request: HttpRequest) -> str | None:
+    """The shopper of a valid fg_shopper cookie; None when there is none or it was
+    tampered with (the JSON endpoints never set a cookie: the pages do)."""
+    value = request.COOKIES.get(identity.SHOPPER_COOKIE)
+    if not value:
+        return None
+    try:
+        return identity.shopper_cookie_verify(value)
+    except identity.ShopperRefused:
+        return None
+
+
+def _page(request: HttpRequest, template: str, context: dict, status: int) -> tuple[HttpResponse, str]:
+    """Render a page holding the shopper's cookie; returns it and the shopper id."""
+    response = render(request, template, context, status=status)
+    return response, shopper_ensure(request, response)
+
+
+def _place_json(place: Place) -> dict[str, object]:
+    return {"status": place.status.value, "ticket": place.ticket, "ahead": place.ahead}
+
+
+@require_GET
+def sale_page(request: HttpRequest, sale_id: int) -> HttpResponse:
+    """GET /sales/<id>/: the product, its price, the stock left, a countdown to the
+    start and a Buy button (waitingroom/static/waitingroom/sale.js buys)."""
     state = sale_shopper_state(sale_id=sale_id)
-    context = {"sale_id": sale_id, "state": state.value, "retry_seconds": RETRY_SECONDS}
-    return render(request, "waitingroom/room.html", context, status=STATUS_OF_STATE[state])
+    showcase = sale_showcase(sale_id=sale_id) if state != ShopperSaleState.UNKNOWN else None
+    if showcase is None:
+        state = ShopperSaleState.UNKNOWN
+    try:
+        figures = room_figures(sale_id=sale_id) if showcase is not None else None
+    except ServiceUnavailable:
+        figures = None  # the page still shows the product; the socket brings the figures
+    context = {
+        "sale_id": sale_id,
+        "state": state.value,
+        "sale": showcase,
+        "status": figures.status if figures else state.value,
+        "remaining": figures.remaining if figures else (showcase.quantity if showcase else 0),
+    }
+    response, _shopper = _page(request, "waitingroom/sale.html", context, STATUS_OF_STATE[state])
+    return response
+
+
+@require_GET
+@never_cache
+def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
+    """GET /waiting-room/<id>/, where the buy API sends a shopper it turns away
+    (over the rate, or others already waiting): the shopper takes a place at the
+    back of the queue, or gets its own back (a refresh keeps it). The page then
+    watches the queue move over its websocket (waitingroom/consumers.py)."""
+    state = sale_shopper_state(sale_id=sale_id)
+    context: dict[str, object] = {
+        "sale_id": sale_id,
+        "admission_seconds": settings.ADMISSION_TOKEN_SECONDS,
+    }
+    if state != ShopperSaleState.OPEN:
+        context["state"] = state.value
+        return _page(request, "waitingroom/room.html", context, STATUS_OF_STATE[state])[0]
+    # The shopper is needed before the page is drawn (its place is on it): its cookie
+    # goes on a holder, then onto the page.
+    holder = HttpResponse()
+    shopper = shopper_ensure(request, holder)
+    try:
+        place = queue_join(
+            sale_id=sale_id, shopper=shopper, client_address=identity.client_address(request.META)
+        )
+    except ServiceUnavailable:
+        place = None  # the page falls back to polling, which tells it when Redis is back
+    status = 200
+    if place is not None and place.status in STATE_OF_REFUSED_JOIN:
+        state = STATE_OF_REFUSED_JOIN[place.status]
+        status = STATUS_OF_STATE[state]
+    elif place is not None and place.status == PlaceStatus.ADDRESS_FULL:
+        status = 429
+    context.update(
+        state=state.value,
+        place=place.status.value if place else "unknown",
+        ticket=place.ticket if place else None,
+        ahead=place.ahead if place else None,
+        serving=place.serving if place else None,
+    )
+    response = render(request, "waitingroom/room.html", context, status=status)
+    response.cookies.update(holder.cookies)
+    return response
+
+
+@require_GET
+@never_cache
+def waiting_room_status(request: HttpRequest, sale_id: int) -> JsonResponse:
+    """GET /waiting-room/<id>/status.json: the figures the websocket's ticks carry,
+    and the shopper's place, for a page whose websocket failed. A poll keeps the
+    shopper present (queue_polled), as an open websocket does."""
+    shopper = _cookie_shopper(request)
+    try:
+        figures = room_figures(sale_id=sale_id)
+        if figures is None:
+            return JsonResponse({"status": "not_found", "sale_id": sale_id}, status=404)
+        body: dict[str, object] = {"type": "queue.tick", **figures.as_message()}
+        if shopper is not None:
+            queue_polled(sale_id=sale_id, shopper=shopper)
+            body["place"] = _place_json(queue_place(sale_id=sale_id, shopper=shopper))
+    except ServiceUnavailable:
+        return JsonResponse({"status": "unavailable", "sale_id": sale_id}, status=503)
+    return JsonResponse(body)
+
+
+@require_POST
+@never_cache
+def waiting_room_admission(request: HttpRequest, sale_id: int) -> JsonResponse:
+    """POST /waiting-room/<id>/admission.json (CSRF): the admission token of the
+    shopper whose turn came, which the page sends with its purchase (the
+    Admission-Token header). Not admitted (yet, or any more): 200 with
+    "admitted": false and where the shopper stands, so the page keeps waiting
+    or rejoins; a refusal status would be logged by the browser as an error."""
+    shopper = _cookie_shopper(request)
+    if shopper is None:
+        detail = "No shopper: open the waiting room page again."
+        return JsonResponse({"status": "shopper_required", "detail": detail}, status=401)
+    try:
+        place = queue_place(sale_id=sale_id, shopper=shopper)
+        token = (
+            admission_issue(sale_id=sale_id, shopper=shopper)
+            if place.status == PlaceStatus.ADMITTED
+            else None
+        )
+    except ServiceUnavailable:
+        return JsonResponse({"status": "unavailable", "sale_id": sale_id}, status=503)
+    if token is None:
+        return JsonResponse({"admitted": False, "place": _place_json(place)})
+    return JsonResponse({"admitted": True, "admission_token": token, "expires_ms": place.expires_ms})

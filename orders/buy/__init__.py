@@ -5,6 +5,7 @@ to that): one Redis round trip decides, one produce hands the order on.
     lane.py      the WSGI fast lane in front of Django (flux_admin/wsgi.py)
     routes.py    the same edge as django-ninja routes (and in /api/docs)
     edge.py      HTTP in, Answer out: headers, body limits, validation
+    identity.py  who the shopper is: the pages' signed cookie, a storefront's token
     decision.py  the decision: sold-out flag, buy.lua, the hand-off
     buy.lua      idempotency, window, token bucket, stock, limit, reservation
     outcomes.py  every outcome, its words and its HTTP status

@@ -3,13 +3,25 @@
 -- (first come, first served; never below zero).
 --
 -- KEYS  1 state  2 bucket  3 users  4 idempotency record  5 ledger  6 pending  7 accepted keys
+--       8 queue:waiting  9 queue:admitted (the waiting room, waitingroom/lua/admit.lua)
 -- ARGV  1 order id (made by the caller)   2 user id   3 quantity   4 request fingerprint
---       5 idempotency key   6 sale id   7 '1' when a waiting-room admission bypasses the bucket
+--       5 idempotency key   6 sale id   7 the admission's nonce ('' = none; the caller
+--       checked the admission token's signature, orders/buy/admission.py)
+--       8 a storefront shopper's merchant id ('' = not a storefront's shopper)
 --
 -- Decision order:
 --   1. idempotency: a key already decided returns its record, touching nothing;
---   2. sale state and window: unknown, not started, paused, ended;
---   3. token bucket (refilled from Redis TIME): empty -> rate_limited;
+--   2. sale state and window: unknown, a storefront's shopper of another merchant
+--      (shopper_invalid, not recorded), not started, paused, ended;
+--   3. the way in, one of:
+--      a. an admission (ARGV 7): it must be the one the admitter recorded for this
+--         user, not expired, else admission_invalid (reused, expired, superseded).
+--         It bypasses the bucket, and is spent (deleted) by this decision;
+--      b. anyone waiting in the waiting room, and stock left -> rate_limited: a
+--         newcomer goes to the back of the queue, nobody overtakes it through the
+--         bucket (without stock, the request goes on to be told sold_out: a queue
+--         left behind by the last unit must not turn the herd into 302s);
+--      c. token bucket (refilled from Redis TIME): empty -> rate_limited;
 --   4. stock: not enough left -> sold_out (before the per-user check, so that
 --      while a sale is sold out every new request gets the same answer, which
 --      lets web processes answer it from memory, see orders/buy/decision.py);
@@ -17,24 +29,28 @@
 --   6. reserve: decrement stock, count the user's units, write the reservation
 --      to the ledger (the commit point of the order) and record the key.
 -- Every decision from step 2 on is recorded under the idempotency key, except
--- the transient ones (unknown sale, rate_limited, the restock pause) so that a
--- retry can try again. The accepted keys set is what a web process needs to
--- answer sold_out from memory without ever contradicting an accepted key.
+-- the transient ones (unknown sale, admission_invalid, rate_limited, the restock
+-- pause) so that a retry can try again. The accepted keys set is what a web
+-- process needs to answer sold_out from memory without ever contradicting an
+-- accepted key.
 --
 -- Returns one of
 --   {'replay', record}                       record = fingerprint|outcome|order id|ms
 --   {'accepted', message json, now ms}
 --   {'rate_limited', retry after ms}
 --   {'sold_out', accepted keys or false}     keys: a snapshot for the sold-out flag
---   {outcome}                                not_found, not_started, paused, ended, limit_reached
+--   {outcome}                                not_found, not_started, paused, ended, limit_reached,
+--                                            admission_invalid, shopper_invalid
 
 local seen = redis.call('GET', KEYS[4])
 if seen then return {'replay', seen} end
 
 local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'per_user_limit', 'rate', 'burst',
-  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency')
+  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id')
 local status = state[1]
 if not status then return {'not_found'} end
+-- A shop's token proves its own shoppers only (orders/buy/identity.py).
+if ARGV[8] ~= '' and ARGV[8] ~= state[12] then return {'shopper_invalid'} end
 
 local time = redis.call('TIME')
 local now_us = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -62,7 +78,15 @@ if outcome then
   return {outcome}
 end
 
-if ARGV[7] ~= '1' then
+local admitted = ARGV[7] ~= ''
+if admitted then
+  -- The admission, as the admitter recorded it: nonce|expires ms|ticket.
+  local admission = redis.call('HGET', KEYS[9], ARGV[2])
+  local nonce, expires_ms = string.match(admission or '', '^([^|]*)|(%d+)|')
+  if nonce ~= ARGV[7] or tonumber(expires_ms) <= now_ms then return {'admission_invalid'} end
+elseif tonumber(state[2]) >= tonumber(ARGV[3]) and redis.call('ZCARD', KEYS[8]) > 0 then
+  return {'rate_limited', 1000} -- the waiting room is not empty: join it, at the back
+else
   local rate, burst = tonumber(state[4]), tonumber(state[5])
   local bucket = redis.call('HMGET', KEYS[2], 'tokens', 'ts')
   local tokens = tonumber(bucket[1]) or burst
@@ -80,6 +104,9 @@ local remaining = tonumber(state[2])
 if now_ms < tonumber(state[8] or '0') then
   return {'sold_out', false} -- a restock is reopening the sale (see restock.lua): transient
 end
+-- Single use: the admission is spent on this decision, whatever it is from here on
+-- (and a retry of the same key replays it, at step 1, without the admission).
+if admitted then redis.call('HDEL', KEYS[9], ARGV[2]) end
 if remaining < quantity then
   record('sold_out')
   local snapshot = false

@@ -7,10 +7,12 @@ an accepted order, one bounded wait for Kafka's acknowledgement.
     buy()
       1. sold-out flag     answer from memory when this process saw the sale sold out
                            less than a second ago (most of a flash sale's traffic)
-      2. Kafka available?  refuse (503) before reserving while the broker is down
-      3. buy.lua           idempotency, window, token bucket, stock, per-user limit,
-                           reservation in the ledger — atomically
-      4. hand-off          produce the reservation's message, wait for the ack;
+      2. admission token   only with one (admitted from the waiting room): its signature,
+                           shopper and sale, checked here (orders/buy/admission.py)
+      3. Kafka available?  refuse (503) before reserving while the broker is down
+      4. buy.lua           idempotency, window, admission / waiting room / token bucket,
+                           stock, per-user limit, reservation in the ledger — atomically
+      5. hand-off          produce the reservation's message, wait for the ack;
                            no ack in time -> "accepted, pending", never given back
 """
 
@@ -29,6 +31,7 @@ import redis
 from django.conf import settings
 
 from infra.clients import hot_script, lua_source
+from orders.buy.admission import admission_nonce
 from orders.buy.outcomes import DETAILS, Outcome
 from orders.publisher import order_publisher
 from sales import keys
@@ -70,12 +73,28 @@ _sold_out_flags: dict[int, tuple[float, frozenset[str]]] = {}
 
 
 def buy(
-    *, sale_id: int, user_id: str, quantity: int, idempotency_key: str, admitted: bool = False
+    *,
+    sale_id: int,
+    user_id: str,
+    quantity: int,
+    idempotency_key: str,
+    admission_token: str | None = None,
+    merchant_id: int | None = None,
 ) -> BuyResult:
-    """Decide one purchase. Inputs are already validated (the API edge does it)."""
+    """Decide one purchase. Inputs are already validated (the API edge does it);
+    `admission_token` is the Admission-Token header of a shopper admitted from the
+    waiting room, None for everyone else. `merchant_id`: a storefront's shopper's
+    merchant (orders/buy/identity.py), who must be the sale's."""
     flag = _sold_out_flags.get(sale_id)
     if flag is not None and flag[0] > time.monotonic() and idempotency_key not in flag[1]:
         return _refusal(Outcome.SOLD_OUT, sale_id)  # the herd after the stock is gone: no round trip
+
+    nonce = ""  # no admission: buy.lua sends the shopper through the queue or the bucket
+    if admission_token is not None:
+        # Only admitted shoppers pay for this HMAC; spent or expired is buy.lua's to say.
+        nonce = admission_nonce(token=admission_token, sale_id=sale_id, shopper=user_id) or ""
+        if not nonce:
+            return _refusal(Outcome.ADMISSION_INVALID, sale_id)
 
     publisher = order_publisher()
     if not publisher.available:
@@ -93,7 +112,8 @@ def buy(
                 fingerprint,
                 idempotency_key,
                 sale_id,
-                "1" if admitted else "0",
+                nonce,
+                merchant_id or "",
             ],
         )
     except redis.RedisError:

@@ -1,9 +1,12 @@
 """The buy endpoint, POST /api/v1/sales/{id}/buy, and the seed's POST /order.
 
-The edge parses and checks the request in the cheapest order (size, key, body),
-calls orders.buy.decision.buy() and turns its outcome into an HTTP answer. The body is
-read by hand rather than by a ninja Schema parameter so that the order of
-those checks, and their status codes, are ours (413 before 400 before 422).
+The edge parses and checks the request in the cheapest order (size, shopper,
+key, body), calls orders.buy.decision.buy() and turns its outcome into an HTTP
+answer. The shopper is who the request proves (orders/buy/identity.py: the
+hosted pages' cookie or a storefront's token); only in demo mode may the body's
+user_id name one instead. The body is read by hand rather than by a ninja
+Schema parameter so that the order of those checks, and their status codes,
+are ours (413 before 401 before 400 before 422).
 
 The edge works on a WSGI environ (Django's ``request.META`` is one) and returns
 an ``Answer``, so that the two servers of the same routes share it: the ninja
@@ -26,18 +29,26 @@ from django.http import HttpRequest, HttpResponse
 from pydantic import ValidationError
 
 from infra.errors import HTTP_STATUS, fields_of, fields_summary
-from orders.buy import decision
+from orders.buy import decision, identity
 from orders.buy.outcomes import Outcome
 from orders.buy.schemas import BuyIn, BuyOut, OrderIn
 
 RESPONSES = {code: BuyOut for code in sorted({outcome.http_status for outcome in Outcome} | {400, 413})}
-BUY_DOC = """Buy `quantity` units for `user_id`. Send a unique `Idempotency-Key` (or the seed's
-`x-idempotency-key`) per purchase intent, and the same key when retrying it: a key already decided gets
-its original outcome back. Outcomes (`status` in the body): 200 `accepted` (with `order_id`);
+BUY_DOC = """Buy `quantity` units for the shopper the request proves: the hosted pages' `fg_shopper`
+cookie, or an `X-Shopper-Token` signed with the merchant's storefront key (README, "Who the shopper is");
+a body `user_id` names the shopper only in demo mode. Send a unique `Idempotency-Key` (or the seed's
+`x-idempotency-key`) per purchase intent, and the same key when retrying it: a key the shopper already
+decided gets its original outcome back. Outcomes (`status` in the body): 200 `accepted` (with `order_id`);
 202 `accepted_pending` (accepted, hand-off to Kafka still in progress; the order will be persisted);
-302 `rate_limited` to the waiting room (`Location`, `Retry-After`); 409 `sold_out`, `not_started`,
-`paused`, `ended`, `limit_reached`; 400 missing or malformed key; 422 invalid body or
-`idempotency_key_reused`; 404 unknown sale; 413 body too large; 503 `unavailable` (`Retry-After`)."""
+302 `rate_limited` to the waiting room (`Location`, `Retry-After`): the bucket is empty, or shoppers
+are waiting there (then only their admissions buy); a client that sends `Accept: application/json` (a page's fetch(),
+which would follow a 302 silently) gets 429 `rate_limited` instead, with `waiting_room` in the body. A shopper admitted from the waiting room sends its
+`Admission-Token` header (single use, short-lived): it skips the bucket and the queue; 403
+`admission_invalid` when it is spent, expired, or not this shopper's for this sale. 409 `sold_out`,
+`not_started`, `paused`, `ended`, `limit_reached`; 400 missing or malformed key; 422 invalid body or
+`idempotency_key_reused`; 401 `shopper_required` (no proof of the shopper) or `shopper_invalid` (a
+tampered cookie; a forged, expired or revoked token, or another merchant's); 404 unknown sale;
+413 body too large; 503 `unavailable` (`Retry-After`)."""
 BUY_REQUEST_BODY = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": BuyIn.model_json_schema()}}}
 }
@@ -89,10 +100,75 @@ def _idempotency_key(meta: Meta) -> str | None:
     return meta.get("HTTP_IDEMPOTENCY_KEY") or meta.get("HTTP_X_IDEMPOTENCY_KEY")
 
 
-def _outcome_answer(result: decision.BuyResult, sale_id: int) -> Answer:
+def _admission_token(meta: Meta) -> str | None:
+    """The Admission-Token header of a shopper admitted from the waiting room."""
+    return meta.get("HTTP_ADMISSION_TOKEN") or None
+
+
+def _redis_down() -> Answer:
+    return _problem("unavailable", "The stock service (Redis) cannot take orders right now.")
+
+
+def _shopper_refusal(outcome: Outcome, detail: str, sale_id: int) -> Answer:
+    body = {"status": outcome.value, "detail": detail, "sale_id": sale_id}
+    return Answer(HTTP_STATUS[outcome], json.dumps(body).encode())
+
+
+def _shopper(meta: Meta, sale_id: int) -> identity.Shopper | Answer | None:
+    """The shopper the request proves; None in demo mode when it proves none (the
+    body's user_id names the shopper then); else the refusal to answer."""
+    try:
+        shopper = identity.shopper_identify(meta)
+    except identity.ShopperRefused as refused:
+        return _shopper_refusal(Outcome.SHOPPER_INVALID, refused.detail, sale_id)
+    except redis.RedisError:  # a storefront key this process has not read yet
+        return _redis_down()
+    if shopper is None and not settings.FLUX_DEMO_MODE:
+        return _shopper_refusal(Outcome.SHOPPER_REQUIRED, Outcome.SHOPPER_REQUIRED.detail, sale_id)
+    return shopper
+
+
+def _buyer(shopper: identity.Shopper | None, user_id: str | None, field: str) -> identity.Shopper | Answer:
+    """Who buys: the proven shopper, or in demo mode the body's user_id.
+
+    A body naming someone other than the proven shopper is refused (422), not
+    ignored: it is a client's bug or an attempt, and buying for the proven
+    shopper instead would answer for a shopper the client did not mean."""
+    if shopper is None:
+        if user_id is None:
+            missing = "Field required"  # pydantic's words, as when the field was required
+            return _problem("invalid", f"Invalid request: {field}: {missing}", {field: [missing]})
+        return identity.Shopper(user_id)
+    if user_id is not None and user_id != shopper.id:
+        reason = f"Not this request's shopper ({shopper.id}): omit {field}, or send that id."
+        return _problem("invalid", f"Invalid request: {field}: {reason}", {field: [reason]})
+    return shopper
+
+
+def _shoppers_key(idempotency_key: str, shopper: identity.Shopper) -> str:
+    """The idempotency key as recorded: the shopper's own. Another shopper who
+    sends the same key (learnt or guessed) gets a decision of their own, never
+    this shopper's order, and cannot use the key up. '|' is in no key."""
+    return f"{idempotency_key}|{shopper.id}"
+
+
+def _wants_json(meta: Meta) -> bool:
+    """Whether the client asked for JSON (Accept: application/json): a page's fetch()."""
+    return "application/json" in (meta.get("HTTP_ACCEPT") or "")
+
+
+def _outcome_answer(result: decision.BuyResult, sale_id: int, meta: Meta) -> Answer:
     status = HTTP_STATUS[result.outcome]
-    location = f"/waiting-room/{sale_id}/" if result.outcome == Outcome.RATE_LIMITED else None
-    return Answer(status, result.body, result.retry_after, location)
+    if result.outcome != Outcome.RATE_LIMITED:
+        return Answer(status, result.body, result.retry_after)
+    waiting_room = f"/waiting-room/{sale_id}/"
+    if _wants_json(meta):
+        # Content negotiation: a browser's fetch() follows a 302 silently and loses the
+        # answer, so a client that asks for JSON gets 429 with the waiting room's
+        # address in the body; the seed's clients (no Accept: application/json) keep the 302.
+        body = json.dumps({**json.loads(result.body), "waiting_room": waiting_room}).encode()
+        return Answer(429, body, result.retry_after, waiting_room)
+    return Answer(status, result.body, result.retry_after, waiting_room)
 
 
 def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
@@ -100,6 +176,9 @@ def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
     length = _content_length(meta)
     if length is None:
         return _too_large()
+    shopper = _shopper(meta, sale_id)
+    if isinstance(shopper, Answer):
+        return shopper
     key = _idempotency_key(meta)
     if not key:
         return _problem("idempotency_key_missing", "Send an Idempotency-Key header (one per purchase).")
@@ -113,10 +192,18 @@ def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
     except ValidationError as error:
         fields = fields_of(error.errors())
         return _problem("invalid", f"Invalid request: {fields_summary(fields)}", fields)
+    buyer = _buyer(shopper, payload.user_id, "user_id")
+    if isinstance(buyer, Answer):
+        return buyer
     result = decision.buy(
-        sale_id=sale_id, user_id=payload.user_id, quantity=payload.quantity, idempotency_key=key
+        sale_id=sale_id,
+        user_id=buyer.id,
+        quantity=payload.quantity,
+        idempotency_key=_shoppers_key(key, buyer),
+        admission_token=_admission_token(meta),
+        merchant_id=buyer.merchant_id,
     )
-    return _outcome_answer(result, sale_id)
+    return _outcome_answer(result, sale_id, meta)
 
 
 def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
@@ -139,11 +226,24 @@ def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
     try:
         sale_id = decision.sale_id_for_sku(payload.productId)
     except redis.RedisError:
-        return _problem("unavailable", "The stock service (Redis) cannot take orders right now.")
+        return _redis_down()
     if sale_id is None:
         return _problem("not_found", f"No open sale of product {payload.productId!r}.")
-    result = decision.buy(sale_id=sale_id, user_id=payload.userId, quantity=1, idempotency_key=key)
-    return _outcome_answer(result, sale_id)
+    shopper = _shopper(meta, sale_id)  # after the lookup: its refusal names the sale, as on /buy
+    if isinstance(shopper, Answer):
+        return shopper
+    buyer = _buyer(shopper, payload.userId, "userId")
+    if isinstance(buyer, Answer):
+        return buyer
+    result = decision.buy(
+        sale_id=sale_id,
+        user_id=buyer.id,
+        quantity=1,
+        idempotency_key=_shoppers_key(key, buyer),
+        admission_token=_admission_token(meta),
+        merchant_id=buyer.merchant_id,
+    )
+    return _outcome_answer(result, sale_id, meta)
 
 
 # --- for the ninja routes (orders/buy/routes.py) --------------------------------------

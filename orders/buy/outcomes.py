@@ -20,7 +20,10 @@ class Outcome(StrEnum):
     LIMIT_REACHED = "limit_reached"
     NOT_FOUND = "not_found"
     KEY_REUSED = "idempotency_key_reused"
+    SHOPPER_REQUIRED = "shopper_required"
+    SHOPPER_INVALID = "shopper_invalid"
     UNAVAILABLE = "unavailable"
+    ADMISSION_INVALID = "admission_invalid"
 
     @property
     def http_status(self) -> int:
@@ -42,4 +45,14 @@ DETAILS: dict[Outcome, str] = {
     Outcome.LIMIT_REACHED: "You have reached this sale's per-shopper limit.",
     Outcome.NOT_FOUND: "No such sale.",
     Outcome.KEY_REUSED: "This Idempotency-Key was used for a different request.",
+    Outcome.SHOPPER_REQUIRED: (
+        "Who is buying? Buy from the sale's page (it sets the shopper cookie), or have the shop "
+        "send an X-Shopper-Token signed with its storefront key."
+    ),
+    # What buy.lua answers; the edge's own refusals (orders/buy/identity.py) say what is wrong.
+    Outcome.SHOPPER_INVALID: "This shopper token was signed for another merchant's sales.",
+    Outcome.ADMISSION_INVALID: (
+        "This admission token is not valid for you here: it was used already, has expired, "
+        "or was not issued to you for this sale. Join the waiting room again."
+    ),
 }

@@ -2,7 +2,7 @@
 -- KEYS[1] state hash
 -- ARGV: status, initial_remaining, then field/value pairs of the configuration
 --       (quantity, per_user_limit, rate, burst, admission_rate, starts_ms,
---       ends_ms, unit_price, currency, sku).
+--       ends_ms, unit_price, currency, sku, merchant_id).
 -- A sale that already has state keeps its stock figures (remaining, sold):
 -- re-arming after a pause or a change of rates never resets stock. Only a sale
 -- without state gets remaining = initial_remaining, sold = quantity - remaining.

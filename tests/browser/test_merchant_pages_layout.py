@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import make_sale
 from tests.support.browser import sign_in
 from tests.support.product import Product
+from tests.support.shoppers import storefront
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}
@@ -42,9 +43,10 @@ def test_home_leads_to_the_merchant_console_with_the_icon(site: Page, product: P
 
 
 def test_the_lists_fit_a_desktop_and_a_phone(site: Page, product: Product, owner: Any) -> None:
+    shop = storefront(owner)
     for number in range(3):
         sale = make_sale(owner, live=True, product_name=f"A rather long product name, model {number}")
-        product.buy(sale.pk, f"shopper-{number}", f"layout-{sale.pk}")
+        product.buy(sale.pk, None, f"layout-{sale.pk}", headers=shop.headers(f"shopper-{number}"))
     sign_in(site, product, owner.username)
     for size, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
         site.set_viewport_size(size)
@@ -52,6 +54,7 @@ def test_the_lists_fit_a_desktop_and_a_phone(site: Page, product: Product, owner
             "/admin/",
             "/admin/sales/sale/",
             "/admin/orders/order/",
+            "/admin/sales/storefrontkey/",
             f"/admin/sales/sale/{sale.pk}/change/",
         ):
             site.goto(f"{product.url}{path}")

@@ -12,6 +12,7 @@ from sales import services
 from tests.factories import make_sale
 from tests.support.browser import ConsoleWatch
 from tests.support.product import Product
+from tests.support.shoppers import storefront
 
 
 def visit(page: Page, product: Product, sale_id: int) -> int:
@@ -28,7 +29,7 @@ def test_a_live_sale_over_its_rate_shows_the_waiting_room(site: Page, product: P
 
 def test_a_sold_out_sale_says_so(site: Page, product: Product, owner: Any) -> None:
     sale = make_sale(owner, live=True, quantity=1)
-    status, body = product.buy(sale.pk, "first", uuid.uuid4().hex)
+    status, body = product.buy(sale.pk, None, uuid.uuid4().hex, headers=storefront(owner).headers("first"))
     assert status == 200, body
     assert visit(site, product, sale.pk) == 200
     expect(site.locator("body")).to_contain_text("Sold out")

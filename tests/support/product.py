@@ -1,5 +1,5 @@
 """The whole product as `make run` starts it: bin/run (supervisord) with every
-process — nginx, granian, daphne, the order consumer, Celery worker and beat —
+process — nginx, granian, daphne, the order consumer, the admitter, Celery worker and beat —
 on free ports, against the test database, Redis databases and Kafka topics.
 
 Tests that need the one address a person uses (the browser tests, the
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 import urllib.error
@@ -67,7 +68,7 @@ class Product:
             start_new_session=True,
         )
         deadline = time.monotonic() + START_SECONDS
-        while not (self.healthy() and self.all_running()):
+        while not (self.healthy() and self.all_running() and self.websockets_listening()):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the product did not start; see {self.state_dir}/run.log and logs/")
@@ -103,6 +104,14 @@ class Product:
         programs = self.status()
         return bool(programs) and all(state == "RUNNING" for state, _ in programs.values())
 
+    def websockets_listening(self) -> bool:
+        """daphne takes its port a moment after supervisord calls it running."""
+        try:
+            with socket.create_connection(("127.0.0.1", int(self.env["FLUX_WS_PORT"])), timeout=1):
+                return True
+        except OSError:
+            return False
+
     def healthy(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/healthz", timeout=3) as response:
@@ -134,12 +143,19 @@ class Product:
         except ValueError:
             return status, {}
 
-    def buy(self, sale_id: int, user_id: str, key: str, quantity: int = 1) -> tuple[int, dict]:
+    def buy(
+        self,
+        sale_id: int,
+        user_id: str | None,
+        key: str,
+        quantity: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict]:
+        """A body user_id names the shopper (a product in demo mode), or `headers`
+        prove the shopper (tests/support/shoppers.py) and user_id is None."""
+        body: dict = {"quantity": quantity} if user_id is None else {"user_id": user_id, "quantity": quantity}
         return self.request(
-            "POST",
-            f"/api/v1/sales/{sale_id}/buy",
-            {"user_id": user_id, "quantity": quantity},
-            {"Idempotency-Key": key},
+            "POST", f"/api/v1/sales/{sale_id}/buy", body, {"Idempotency-Key": key, **(headers or {})}
         )
 
 

@@ -1,0 +1,213 @@
+"""Who the shopper is, in a form the shopper cannot forge: the buy path's side.
+
+The per-shopper limit, the place in the waiting room's line and the idempotency
+keys all hang on the shopper's id, so the id must come from something the
+shopper cannot make up. A buy request proves it one of two ways:
+
+  fg_shopper cookie   the hosted pages' shopper (Flux-Gate's own pages): a random
+                      id, "s_" + 22 characters, signed by Flux-Gate
+                      (django.core.signing.Signer, salt "flux.shopper"); set
+                      HttpOnly, SameSite=Lax, Secure in production, by the pages
+                      (waitingroom/shopper.py), never by the buy API.
+  X-Shopper-Token     a shop calling the buy API from its own backend: it signs its
+                      shopper's reference with its merchant's storefront key
+                      (sales/storefront.py makes them)
+
+                          <key id>.<shopper ref>.<expires>.<signature>
+
+                      expires: unix seconds; signature: lowercase hex
+                      HMAC-SHA256(secret, "<key id>.<shopper ref>.<expires>").
+                      The shopper is "m<merchant id>:<shopper ref>": one shop's
+                      "alice" is not another's, and buy.lua refuses the token on a
+                      sale of another merchant.
+
+A body user_id names the shopper only in demo mode (FLUX_DEMO_MODE), checked by
+the edge (edge.py), which also decides what a request with no proof gets.
+
+Storefront keys are in PostgreSQL and mirrored into one Redis hash (sales/keys.py,
+storefront_keys_key); the buy path reads the mirror, never the ORM. Each process
+keeps what it read for STOREFRONT_KEY_CACHE_SECONDS, so a revoked key still
+passes in a process that read it for at most that long, and a buy with a token
+costs no Redis round trip beyond buy.lua's own except the first of each key per
+process and period.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.signing import BadSignature, Signer
+from django.http.cookie import parse_cookie
+
+from infra.clients import hot_script
+from sales import keys
+
+SHOPPER_COOKIE = "fg_shopper"
+SHOPPER_COOKIE_SALT = "flux.shopper"
+SHOPPER_TOKEN_META = "HTTP_X_SHOPPER_TOKEN"  # the X-Shopper-Token header in a WSGI environ
+
+STOREFRONT_KEY_ID = re.compile(r"fgk_[0-9a-f]{16}\Z")
+# A shop's own shopper reference: base64url and dots (hash or encode anything else).
+SHOPPER_REF = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
+EXPIRES = re.compile(r"[0-9]{1,12}\Z")  # unix seconds (str.isdigit would take "²")
+SIGNATURE = re.compile(r"[0-9a-f]{64}\Z")
+MAX_TOKEN_LENGTH = 200  # a key id, a reference, an expiry and a signature fit in 160
+
+TOKEN_FORMAT = "<key id>.<shopper ref>.<expires>.<hex HMAC-SHA256>"
+
+Meta = Mapping[str, Any]  # a WSGI environ, or Django's request.META
+
+
+@dataclass(frozen=True, slots=True)
+class Shopper:
+    id: str  # what the limit, the queue and the idempotency keys are bound to
+    merchant_id: int | None = None  # a storefront's shopper: the merchant whose key signed the token
+
+
+class ShopperRefused(Exception):
+    """The request names a shopper in a way that does not hold (answered 401)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+# --- the hosted pages' cookie ------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _cookie_signer() -> Signer:
+    """One Signer per process: it reads SECRET_KEY and its fallbacks when built."""
+    return Signer(salt=SHOPPER_COOKIE_SALT)
+
+
+def shopper_id_new() -> str:
+    """A new hosted-pages shopper: 128 random bits nobody can guess or choose."""
+    return "s_" + secrets.token_urlsafe(16)
+
+
+def shopper_cookie_sign(shopper_id: str) -> str:
+    """The fg_shopper cookie's value for a shopper id (the pages set it)."""
+    return _cookie_signer().sign(shopper_id)
+
+
+def shopper_cookie_verify(value: str) -> str:
+    """The shopper id in a fg_shopper cookie; ShopperRefused if it was not signed here."""
+    try:
+        return _cookie_signer().unsign(value)
+    except BadSignature:
+        raise ShopperRefused("The shopper cookie is not valid: open the sale's page again.") from None
+
+
+# --- a storefront's shopper token --------------------------------------------------------
+
+_KEY_LOOKUP = "return redis.call('HGET', KEYS[1], ARGV[1])"
+# Per process: key id -> (kept until, monotonic s; (merchant id, secret), or None for an
+# id the mirror does not hold). Unknown ids are remembered too, so that a flood of
+# made-up tokens costs no Redis round trip each; bounded, since anyone can send ids.
+_storefront_keys: dict[str, tuple[float, tuple[int, bytes] | None]] = {}
+_MAX_CACHED_KEYS = 4096
+
+
+def storefront_key_lookup(key_id: str) -> tuple[int, bytes] | None:
+    """(merchant id, secret) of a storefront key, from this process's cache or the
+    Redis mirror; None when there is no such key (never made, or revoked)."""
+    now = time.monotonic()
+    cached = _storefront_keys.get(key_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    # Run like buy.lua, on the thread's own connection (see infra.clients.HotScript).
+    raw = hot_script("storefront-key", _KEY_LOOKUP)(keys=[keys.storefront_keys_key()], args=[key_id])
+    found = None
+    if raw:
+        merchant_id, secret = raw.decode().split("|", 1)
+        found = (int(merchant_id), secret.encode())
+    if len(_storefront_keys) >= _MAX_CACHED_KEYS:
+        _storefront_keys.clear()
+    _storefront_keys[key_id] = (now + settings.STOREFRONT_KEY_CACHE_SECONDS, found)
+    return found
+
+
+def forget_storefront_keys() -> None:
+    """Tests: a process that has read no key yet."""
+    _storefront_keys.clear()
+
+
+def shopper_token_sign(*, key_id: str, secret: str, shopper_ref: str, expires: int) -> str:
+    """An X-Shopper-Token, as a shop's backend makes one (README shows it in shell)."""
+    signed = f"{key_id}.{shopper_ref}.{expires}"
+    signature = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
+    return f"{signed}.{signature}"
+
+
+def shopper_token_verify(token: str, *, now: float | None = None) -> Shopper:
+    """The storefront shopper an X-Shopper-Token proves; ShopperRefused otherwise.
+    The cheap checks come first: a malformed or expired token costs no key lookup."""
+    parts = token.split(".")
+    if len(token) > MAX_TOKEN_LENGTH or len(parts) < 4:
+        raise ShopperRefused(f"X-Shopper-Token is malformed: send {TOKEN_FORMAT}.")
+    key_id, expires, signature = parts[0], parts[-2], parts[-1]
+    shopper_ref = ".".join(parts[1:-2])  # a reference may hold dots; the other parts cannot
+    if not (
+        STOREFRONT_KEY_ID.match(key_id)
+        and SHOPPER_REF.match(shopper_ref)
+        and EXPIRES.match(expires)
+        and SIGNATURE.match(signature)
+    ):
+        raise ShopperRefused(f"X-Shopper-Token is malformed: send {TOKEN_FORMAT}.")
+    now = time.time() if now is None else now
+    if int(expires) <= now:
+        raise ShopperRefused("X-Shopper-Token has expired.")
+    if int(expires) > now + settings.SHOPPER_TOKEN_MAX_SECONDS:
+        # A token that lives for ever is a password a shopper can share or lose.
+        raise ShopperRefused(
+            f"X-Shopper-Token expires too late: at most {settings.SHOPPER_TOKEN_MAX_SECONDS} s ahead."
+        )
+    key = storefront_key_lookup(key_id)
+    if key is None:
+        raise ShopperRefused("X-Shopper-Token: no such storefront key (unknown or revoked).")
+    merchant_id, secret = key
+    expected = hmac.new(secret, token[: -len(signature) - 1].encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        raise ShopperRefused("X-Shopper-Token: the signature does not match its storefront key.")
+    return Shopper(f"m{merchant_id}:{shopper_ref}", merchant_id)
+
+
+# --- one request -------------------------------------------------------------------------
+
+
+def shopper_identify(meta: Meta) -> Shopper | None:
+    """The shopper a request proves, or None when it offers no proof at all.
+
+    A storefront token wins over a cookie (a shop's backend sends the one it
+    means). A proof that does not hold raises ShopperRefused: it is never
+    ignored in favour of the next one. May raise redis.RedisError (key lookup).
+    """
+    token = meta.get(SHOPPER_TOKEN_META)
+    if token:
+        return shopper_token_verify(token)
+    cookies = meta.get("HTTP_COOKIE")
+    # Most buy requests of an API client carry no cookie: one substring test then.
+    if cookies and SHOPPER_COOKIE in cookies:
+        value = parse_cookie(cookies).get(SHOPPER_COOKIE)  # Django's own parser, as request.COOKIES
+        if value:
+            return Shopper(shopper_cookie_verify(value))
+    return None
+
+
+def client_address(meta: Meta) -> str:
+    """The client's address, for caps per address (WAITING_ROOM_JOINS_PER_ADDRESS).
+
+    Behind the product's nginx (bin/proxy) X-Forwarded-For is set to the peer's
+    address, replacing anything the client sent, and granian listens only on
+    Unix sockets nginx reaches; a direct connection (tests) has REMOTE_ADDR."""
+    return meta.get("HTTP_X_FORWARDED_FOR") or meta.get("REMOTE_ADDR") or ""

@@ -1,0 +1,53 @@
+"""Shoppers who prove who they are, as the product expects outside demo mode: a
+storefront's X-Shopper-Token (signed with a real storefront key, made through
+the service, so it is in PostgreSQL and in the Redis mirror the buy path reads)
+or the hosted pages' signed fg_shopper cookie."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from orders.buy import identity
+
+
+@dataclass(frozen=True)
+class Storefront:
+    """A merchant's shop backend: it holds a storefront key and signs its shoppers' tokens."""
+
+    merchant_id: int
+    key_id: str
+    secret: str
+
+    def token(self, shopper_ref: str, *, expires_in: int = 600) -> str:
+        return identity.shopper_token_sign(
+            key_id=self.key_id,
+            secret=self.secret,
+            shopper_ref=shopper_ref,
+            expires=int(time.time()) + expires_in,
+        )
+
+    def headers(self, shopper_ref: str, **kwargs: Any) -> dict[str, str]:
+        return {"X-Shopper-Token": self.token(shopper_ref, **kwargs)}
+
+    def shopper_id(self, shopper_ref: str) -> str:
+        """What the buy API names this shopper (the answer's user_id)."""
+        return f"m{self.merchant_id}:{shopper_ref}"
+
+
+def storefront(merchant: Any, name: str = "test shop") -> Storefront:
+    """A new storefront key of `merchant` (the mirror is written by the service:
+    make it after the test's Redis flush, i.e. inside the test)."""
+    from sales.storefront import storefront_key_create
+
+    key, secret = storefront_key_create(merchant=merchant, name=name)
+    return Storefront(merchant.pk, key.key_id, secret)
+
+
+def shopper_cookie(shopper_id: str | None = None) -> tuple[str, dict[str, str]]:
+    """(shopper id, headers) of a browser holding a signed fg_shopper cookie, as
+    the hosted pages set it (tests that are about the pages get it from a page)."""
+    shopper_id = shopper_id or identity.shopper_id_new()
+    value = identity.shopper_cookie_sign(shopper_id)
+    return shopper_id, {"Cookie": f"{identity.SHOPPER_COOKIE}={value}"}

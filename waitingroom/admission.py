@@ -1,0 +1,39 @@
+"""Admission tokens for shoppers the admitter let through (waitingroom/queue.py).
+
+The admitter records each admission in Redis (queue:admitted: nonce, expiry,
+ticket); this module turns a shopper's recorded admission into the signed token
+its page sends with the purchase (the Admission-Token header). The format, and
+the buy path's check of the signature, are in orders/buy/admission.py; buy.lua
+checks the nonce and the expiry and spends the admission.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from infra.clients import redis_client
+from infra.errors import ServiceUnavailable
+from orders.buy.admission import Admission, admission_sign
+from sales import keys
+
+
+def admission_issue(*, sale_id: int, shopper: str, now_ms: int | None = None) -> str | None:
+    """The signed admission token of a shopper whose place was admitted, or None
+    (not admitted, already spent, or expired: the shopper joins again). Issuing
+    it twice gives the same admission: it is spent once, by the first buy."""
+    try:
+        recorded = redis_client().hget(keys.queue_key(sale_id, "admitted"), shopper)
+        if recorded is not None and now_ms is None:
+            seconds, micros = redis_client().time()  # Redis's clock, as buy.lua's
+            now_ms = seconds * 1000 + micros // 1000
+    except redis.RedisError as error:
+        raise ServiceUnavailable(f"Redis does not answer: {error}") from error
+    if recorded is None:
+        return None
+    nonce, expires_ms, ticket = recorded.decode().split("|")
+    if int(expires_ms) <= now_ms:  # type: ignore[operator]
+        return None
+    admission = Admission(
+        sale_id=sale_id, shopper=shopper, ticket=int(ticket), nonce=nonce, expires_ms=int(expires_ms)
+    )
+    return admission_sign(admission=admission)

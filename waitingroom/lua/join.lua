@@ -1,0 +1,66 @@
+-- Join a sale's waiting room: one place per shopper, handed out in arrival order.
+-- Atomic, so two tabs of one shopper joining at once still get one place.
+--
+-- KEYS  1 state  2 queue:seq  3 queue:waiting  4 queue:gone  5 queue:admitted
+--       6 queue:addresses  7 queue:address_of  8 queue:serving
+-- ARGV  1 shopper id   2 now ms ('' = Redis TIME)   3 client address ('' = none)
+--       4 places one address may hold (0 = no cap)
+--
+-- Decision order:
+--   1. the sale: no state -> not_found; ended (or past its end) -> ended; sold out
+--      -> sold_out. A closed queue takes no one. A paused or not yet started sale
+--      takes joiners: they keep their order for when it opens;
+--   2. already waiting -> the same ticket (a refresh or a reconnect keeps the place);
+--   3. holding an admission not yet expired -> admitted (the page fetches its token);
+--   4. the client address holds its cap of places -> address_full;
+--   5. a new ticket at the back. Until its page connects or polls, the shopper
+--      counts as absent since it joined (gone = -join ms): a bot that joins and
+--      never listens is never admitted, and is skipped after the grace period.
+--
+-- Returns one of
+--   {'waiting', ticket, ahead, serving, new (1/0)}   ahead: places before this one
+--   {'admitted', ticket, expires ms}
+--   {outcome}                                        not_found, ended, sold_out, address_full
+
+local shopper = ARGV[1]
+local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'ends_ms')
+local status = state[1]
+if not status then return {'not_found'} end
+
+local now_ms = tonumber(ARGV[2])
+if not now_ms then
+  local time = redis.call('TIME')
+  now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+
+local ends_ms = tonumber(state[3]) or 0
+if status == 'ended' or (ends_ms > 0 and now_ms >= ends_ms) then return {'ended'} end
+if status == 'sold_out' or tonumber(state[2]) <= 0 then return {'sold_out'} end
+
+local function place(ticket, new)
+  local ahead = redis.call('ZCOUNT', KEYS[3], '-inf', '(' .. ticket)
+  local serving = tonumber(redis.call('GET', KEYS[8]) or '0')
+  return {'waiting', ticket, ahead, serving, new}
+end
+
+local ticket = redis.call('ZSCORE', KEYS[3], shopper)
+if ticket then return place(tonumber(ticket), 0) end
+
+local admission = redis.call('HGET', KEYS[5], shopper)
+if admission then
+  local expires_ms, admitted_ticket = string.match(admission, '^[^|]*|(%d+)|(%d+)$')
+  if tonumber(expires_ms) > now_ms then return {'admitted', tonumber(admitted_ticket), tonumber(expires_ms)} end
+  redis.call('HDEL', KEYS[5], shopper) -- expired unused: the shopper starts again at the back
+end
+
+local address, cap = ARGV[3], tonumber(ARGV[4])
+if address ~= '' and cap > 0 then
+  if tonumber(redis.call('HGET', KEYS[6], address) or '0') >= cap then return {'address_full'} end
+  redis.call('HINCRBY', KEYS[6], address, 1)
+  redis.call('HSET', KEYS[7], shopper, address)
+end
+
+ticket = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[3], ticket, shopper)
+redis.call('ZADD', KEYS[4], -now_ms, shopper)
+return place(ticket, 1)

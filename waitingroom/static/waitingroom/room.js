@@ -1,0 +1,148 @@
+// The waiting room: the shopper's place, the people ahead, the estimated wait and
+// a progress bar, moved by every admitter tick (socket.js: the websocket, or the
+// polling endpoint when it fails). When the shopper's ticket comes up (ticket <=
+// serving) the page fetches its admission token and offers a one-click Buy within
+// the token's lifetime (buy.js sends it as the Admission-Token header).
+"use strict";
+
+(function () {
+  const root = document.getElementById("room");
+  const saleId = root.dataset.saleId;
+  const csrfToken = root.dataset.csrf;
+  const admissionSeconds = Number(root.dataset.admissionSeconds);
+  const el = (id) => document.getElementById(id);
+  const heading = el("heading");
+  const message = el("message");
+  const figuresBox = el("figures");
+  const buyButton = el("buy");
+  const rejoin = el("rejoin");
+
+  let ticket = Number(root.dataset.ticket) || null;
+  let knownAhead = root.dataset.ahead === "" ? null : Number(root.dataset.ahead);
+  const startAhead = Math.max(1, knownAhead || 0);
+  let state = "waiting";
+  let admission = null; // {token, until (local ms)}
+  let askedAt = 0;
+  let live = null;
+
+  function setState(next, title, words) {
+    state = next;
+    root.dataset.state = next;
+    heading.textContent = title;
+    message.textContent = words || "";
+    const done = ["bought", "sold_out", "ended", "lost"].includes(next);
+    figuresBox.hidden = done || next === "admitted";
+    buyButton.hidden = next !== "admitted";
+    rejoin.hidden = next !== "lost";
+    el("hint").hidden = !["waiting", "next", "paused"].includes(next);
+    if (done && live && next !== "lost") live.stop();
+  }
+
+  function showFigures(ahead, rate) {
+    el("place").textContent = String(ahead + 1);
+    el("ahead").textContent = String(ahead);
+    const seconds = rate > 0 ? Math.ceil(ahead / rate) : null;
+    el("wait").textContent =
+      seconds === null ? "unknown" : seconds < 60 ? "about " + Math.max(1, seconds) + " s" : "about " + Math.ceil(seconds / 60) + " min";
+    el("progress").value = Math.round((100 * (startAhead - Math.min(ahead, startAhead))) / startAhead);
+  }
+
+  async function askAdmission() {
+    if (admission || Date.now() - askedAt < 1000) return; // at most once a second
+    askedAt = Date.now();
+    let answer;
+    try {
+      const response = await fetch("/waiting-room/" + saleId + "/admission.json", {
+        method: "POST",
+        headers: { "X-CSRFToken": csrfToken, Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      answer = await response.json();
+    } catch (error) {
+      return; // the next tick asks again
+    }
+    if (answer.admitted) {
+      admission = { token: answer.admission_token, until: Date.now() + admissionSeconds * 1000 };
+      setState("admitted", "It's your turn!", "");
+      tickAdmission();
+    } else if (answer.place && answer.place.status === "waiting") {
+      ticket = answer.place.ticket; // passed over while away: still in line
+      knownAhead = answer.place.ahead;
+    } else if (answer.place && answer.place.status === "none") {
+      setState("lost", "Your place was lost", "This page was away too long and the line moved on. Join again at the back.");
+    }
+  }
+
+  function tickAdmission() {
+    if (state !== "admitted" || !admission) return;
+    const left = Math.ceil((admission.until - Date.now()) / 1000);
+    if (left <= 0) {
+      setState("lost", "Your turn has passed", "You did not buy in time. Join again at the back.");
+      return;
+    }
+    message.textContent = "Buy within " + left + " s: your turn is held for you until then.";
+  }
+
+  function onTick(figures) {
+    if (["bought", "lost"].includes(state)) return;
+    if (figures.status === "sold_out") return setState("sold_out", "Sold out", "Every unit has been sold.");
+    if (figures.status === "ended") return setState("ended", "This sale has ended", "It takes no more orders.");
+    if (figures.place) {
+      if (figures.place.status === "waiting") {
+        ticket = figures.place.ticket;
+        knownAhead = figures.place.ahead;
+      } else if (figures.place.status === "admitted") {
+        askAdmission();
+      } else if (ticket === null || figures.place.ticket === null) {
+        if (state !== "next") return setState("lost", "You are not in line", "Join the line to get a place.");
+      }
+    }
+    if (state === "admitted") return;
+    if (ticket === null) return;
+    const byServing = Math.max(0, ticket - figures.serving - 1);
+    const ahead = knownAhead === null ? byServing : Math.min(knownAhead, byServing);
+    knownAhead = ahead; // nobody overtakes: the people ahead only ever get fewer
+    showFigures(ahead, figures.admission_rate);
+    if (figures.status === "paused") {
+      setState("paused", "The sale is paused", "Your place is kept: the line moves again when the sale resumes.");
+    } else if (figures.status === "scheduled") {
+      setState("waiting", "You are in the waiting room", "The sale has not started: your place is kept for the start.");
+    } else if (ticket <= figures.serving) {
+      setState("next", "You're next", "Your turn has come: getting it ready…");
+      askAdmission();
+    } else if (ahead === 0) {
+      setState("next", "You're next", "Keep this page open.");
+    } else {
+      setState("waiting", "You are in the waiting room", "Keep this page open: it moves by itself.");
+    }
+  }
+
+  buyButton.addEventListener("click", async () => {
+    buyButton.disabled = true;
+    message.textContent = "Buying…";
+    const outcome = await window.FluxBuy.buy(saleId, { admissionToken: admission && admission.token });
+    buyButton.disabled = false;
+    if (outcome.status === "accepted" || outcome.status === "accepted_pending") {
+      setState("bought", "You got it!", outcome.words.replace(/^You got it! /, ""));
+    } else if (outcome.status === "sold_out") {
+      setState("sold_out", "Sold out", outcome.words);
+    } else if (outcome.status === "admission_invalid" || outcome.status === "rate_limited") {
+      setState("lost", "Your turn has passed", outcome.words);
+    } else {
+      message.textContent = outcome.words;
+    }
+  });
+  rejoin.addEventListener("click", () => location.reload());
+
+  if (root.dataset.place === "admitted") askAdmission(); // a refresh after the turn came
+  else if (ticket !== null) showFigures(knownAhead || 0, 0);
+  setInterval(tickAdmission, 1000);
+  live = window.FluxLive.watch({
+    socketPath: "/ws/waiting-room/" + saleId + "/",
+    statusUrl: "/waiting-room/" + saleId + "/status.json",
+    onMode(mode) {
+      root.dataset.live = mode;
+    },
+    onTick: onTick,
+  });
+})();
