@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.support.http import BrowserSession, WebServer, granian_server
+from tests.support.http import BrowserSession, WebServer, production_granian
 
 # The server signs in against the test database, which pytest-django creates only
 # when a collected test is marked for it.
@@ -22,15 +22,7 @@ pytestmark = pytest.mark.django_db
 def production_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebServer]:
     with (
         django_db_blocker.unblock(),
-        granian_server(
-            "granian-production",
-            FLUX_ENV="production",
-            SECRET_KEY="production-origin-test-" + "k" * 40,
-            ALLOWED_HOSTS="127.0.0.1",
-            CSRF_TRUSTED_ORIGINS=None,
-            DEBUG=None,
-            FLUX_DEMO_MODE=None,
-        ) as server,
+        production_granian("granian-production") as server,
     ):
         yield server
 

@@ -18,7 +18,7 @@ from django.core.signing import Signer
 from orders.buy import identity
 from sales.live import live_state
 from tests.factories import make_sale
-from tests.support.http import BrowserSession, HttpReply, WebServer, granian_server
+from tests.support.http import BrowserSession, HttpReply, WebServer, production_granian
 from tests.support.shoppers import shopper_cookie
 
 # Committed rows: the sale page is served by another process.
@@ -118,15 +118,7 @@ def test_the_page_replaces_a_tampered_cookie(owner, web_server: WebServer) -> No
 def production_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebServer]:
     with (
         django_db_blocker.unblock(),
-        granian_server(
-            "granian-production-cookie",
-            FLUX_ENV="production",
-            SECRET_KEY="shopper-cookie-test-" + "k" * 40,
-            ALLOWED_HOSTS="127.0.0.1",
-            CSRF_TRUSTED_ORIGINS=None,
-            DEBUG=None,
-            FLUX_DEMO_MODE=None,
-        ) as server,
+        production_granian("granian-production-cookie") as server,
     ):
         yield server
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -175,3 +175,17 @@ def granian_server(
         yield server
     finally:
         stop_process(process)
+
+
+def production_granian(log_name: str) -> AbstractContextManager[WebServer]:
+    """granian_server configured as production (FLUX_ENV=production, a real-length
+    secret, only 127.0.0.1 allowed, no debug, no demo mode, no trusted origins)."""
+    return granian_server(
+        log_name,
+        FLUX_ENV="production",
+        SECRET_KEY=f"{log_name}-test-" + "k" * 40,
+        ALLOWED_HOSTS="127.0.0.1",
+        CSRF_TRUSTED_ORIGINS=None,
+        DEBUG=None,
+        FLUX_DEMO_MODE=None,
+    )
