@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test test-browser chromium bench bench-ws stack down status logs setup venv lock lint format
+.PHONY: run test test-browser chromium bench bench-ws bench-tools stack down status logs setup venv lock lint format
 
 ## run: install, bring the stack up, migrate, seed the demo, start every process
 run: setup
@@ -28,16 +28,21 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }; } \
 	  || { echo "chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; }
 
-## bench: load the buy API with wrk (stack and processes up) and print the table
-bench: setup
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
+## bench: load the buy API with wrk, drain the backlog, then the waiting room's fan-out; print the tables
+bench: setup bench-tools
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) bench/run.py
 	$(PY) bench/drain.py
-
-## bench-ws: the waiting room's fan-out, many websockets on one daphne (needs make run's processes)
-bench-ws: venv
 	$(PY) bench/ws_fanout.py
+
+## bench-ws: only the waiting room's fan-out (10,000 websockets on one daphne; bench/wsclient is Go)
+bench-ws: setup bench-tools
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) bench/ws_fanout.py
+
+bench-tools:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
+	@command -v go >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq golang-go; }
 
 venv: $(VENV)/.installed
 

@@ -1,13 +1,20 @@
 """The waiting room's fan-out: many shoppers' websockets on one daphne process.
 
-    .venv/bin/python bench/ws_fanout.py      (make bench-ws; the product must be running: make run)
+    .venv/bin/python bench/ws_fanout.py      (make bench-ws; the last part of make bench)
+
+The product's processes are bin/run's, started here unless already serving (as
+bench/run.py does); daphne is restarted first, so its memory is measured from a
+cold process.
 
 It makes one live sale with a low admission rate, puts BENCH_WS_SHOPPERS shoppers
-in its queue (each with its own signed shopper cookie), opens one websocket per
-shopper straight to daphne (FLUX_WS_PORT: nginx is not what is measured), and for
-BENCH_WS_SECONDS records every tick each socket receives. Then it ends the sale
-and waits until every socket has been told. It prints, and writes to
-bench-results/:
+in its queue (each with its own signed shopper cookie), and has bench/wsclient (a
+small Go program, built here with the machine's `go`) open one websocket per
+shopper straight to daphne (FLUX_WS_PORT: nginx is not what is measured) and
+record every tick each socket receives for BENCH_WS_SECONDS. Then it ends the
+sale and the client waits until every socket has been told. The client is in Go
+because a Python one (the websockets package) spent as much CPU reading the
+ticks as daphne spent writing them, on the same two cores. It prints, and writes
+to bench-results/:
 
   connected       sockets open at the end of the measurement
   update delay    receive time - the tick's Redis time (now_ms), p50 / p99 / max
@@ -21,10 +28,10 @@ client's own event loop competes with daphne for them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import statistics
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,8 +44,7 @@ import django  # noqa: E402
 
 django.setup()
 
-import websockets  # noqa: E402
-from run import RESULTS, bench_merchant, log  # noqa: E402  (bench/, this script's folder)
+from run import RESULTS, bench_merchant, log, start_processes, stop_processes  # noqa: E402  (bench/, this script's folder)
 
 from orders.buy.identity import SHOPPER_COOKIE, shopper_cookie_sign, shopper_id_new  # noqa: E402
 from sales import services  # noqa: E402
@@ -49,8 +55,7 @@ SECONDS = int(os.environ.get("BENCH_WS_SECONDS", "30"))
 WS_URL = os.environ.get("BENCH_WS_URL", f"ws://127.0.0.1:{os.environ.get('FLUX_WS_PORT', '8002')}")
 PATH = os.environ.get("BENCH_WS_PATH", "/ws/waiting-room/{sale_id}/")
 OPEN_AT_ONCE = int(os.environ.get("BENCH_WS_OPEN_AT_ONCE", "25"))  # handshakes in flight at a time
-OPEN_ATTEMPTS = 3
-CLOSED = {"ended", "sold_out"}
+CLIENT = RESULTS / "wsclient"
 
 
 def rss_kib(pid: int) -> int:
@@ -61,8 +66,6 @@ def rss_kib(pid: int) -> int:
 
 
 def daphne_pid() -> int:
-    import subprocess
-
     status = subprocess.run([str(ROOT / "bin" / "run"), "status", "ws"], capture_output=True, text=True)
     words = status.stdout.split()
     if "RUNNING" not in words:
@@ -70,55 +73,39 @@ def daphne_pid() -> int:
     return int(words[words.index("pid") + 1].rstrip(","))
 
 
-class Watcher:
-    """One shopper's socket: the ticks it received, and when it learned the end."""
-
-    def __init__(self, cookie: str) -> None:
-        self.cookie = cookie
-        self.delays_ms: list[float] = []
-        self.gaps_ms: list[float] = []
-        self.last_ms: float | None = None
-        self.closed_at: float | None = None
-        self.connected = False
-        self.failed_opens = 0  # handshakes that failed and were tried again
-
-    async def watch(self, url: str, measuring: asyncio.Event, stop: asyncio.Event) -> None:
-        headers = {"Cookie": f"{SHOPPER_COOKIE}={self.cookie}", "Origin": "http://127.0.0.1"}
-        for attempt in range(OPEN_ATTEMPTS):
-            try:
-                socket = await websockets.connect(url, additional_headers=headers, open_timeout=60)
-                break
-            except (OSError, websockets.InvalidHandshake, websockets.InvalidMessage, TimeoutError):
-                self.failed_opens += 1
-                if attempt == OPEN_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(1)
-        async with socket:
-            self.connected = True
-            while not stop.is_set():
-                try:
-                    raw = await asyncio.wait_for(socket.recv(), timeout=1)
-                except TimeoutError:
-                    continue
-                now_ms = time.time() * 1000
-                message = json.loads(raw)
-                if measuring.is_set() and self.closed_at is None and "now_ms" in message:
-                    self.delays_ms.append(now_ms - message["now_ms"])
-                    if self.last_ms is not None:
-                        self.gaps_ms.append(now_ms - self.last_ms)
-                    self.last_ms = now_ms
-                if message.get("status") in CLOSED and self.closed_at is None:
-                    self.closed_at = time.monotonic()
+def fresh_daphne() -> None:
+    """Restart daphne so that its memory per connection is measured from a cold
+    process (a daphne that once held 10,000 sockets keeps most of that memory)."""
+    subprocess.run([str(ROOT / "bin" / "run"), "restart", "ws"], check=True, capture_output=True)
+    port = int(WS_URL.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"daphne did not listen on {port} within 30 s") from None
+            time.sleep(0.2)
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def build_client() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    subprocess.run(["go", "build", "-o", str(CLIENT), "."], cwd=ROOT / "bench" / "wsclient", check=True)
 
 
-def prepare() -> tuple[int, list[Watcher]]:
+def read_event(client: subprocess.Popen, name: str) -> dict:
+    """The client's next line, which must be the event `name`."""
+    line = client.stdout.readline()
+    if not line:
+        raise SystemExit(f"wsclient stopped before {name!r} (exit {client.wait()})")
+    event = json.loads(line)
+    if event.pop("event") != name:
+        raise SystemExit(f"wsclient said {event}, expected {name!r}")
+    return event
+
+
+def prepare() -> tuple[int, list[str]]:
     """A live sale with a low admission rate, and its queue of shoppers (synchronous:
     the ORM is not for the event loop)."""
     sale = services.sale_create(
@@ -131,69 +118,57 @@ def prepare() -> tuple[int, list[Watcher]]:
     )
     sale = services.sale_go_live(sale_id=sale.pk)
     log(f"ws fan-out: sale {sale.pk}; {SHOPPERS:,} shoppers join its queue")
-    watchers = []
+    cookies = []
     for _ in range(SHOPPERS):
         shopper = shopper_id_new()
         queue_join(sale_id=sale.pk, shopper=shopper)
-        watchers.append(Watcher(shopper_cookie_sign(shopper)))
-    return sale.pk, watchers
+        cookies.append(f"{SHOPPER_COOKIE}={shopper_cookie_sign(shopper)}")
+    return sale.pk, cookies
 
 
-async def main(sale_id: int, watchers: list[Watcher]) -> dict:
+def main(sale_id: int, cookies: list[str]) -> dict:
     pid = daphne_pid()
     before_kib = rss_kib(pid)
     url = WS_URL + PATH.format(sale_id=sale_id)
-    measuring, stop = asyncio.Event(), asyncio.Event()
-    tasks = []
-    started = time.monotonic()
-    for first in range(0, SHOPPERS, OPEN_AT_ONCE):
-        batch = watchers[first : first + OPEN_AT_ONCE]
-        tasks += [asyncio.create_task(w.watch(url, measuring, stop)) for w in batch]
-        while sum(w.connected for w in batch) < len(batch):
-            failed = [t for t in tasks if t.done() and t.exception()]
-            if failed:
-                raise SystemExit(f"a websocket failed to open: {failed[0].exception()!r}")
-            await asyncio.sleep(0.05)
-    log(f"ws fan-out: {SHOPPERS:,} sockets open in {time.monotonic() - started:.1f}s; measuring {SECONDS}s")
-    await asyncio.sleep(2)  # every socket has had a tick
-    measuring.set()
-    await asyncio.sleep(SECONDS)
-    after_kib = rss_kib(pid)
-    connected = sum(1 for t in tasks if not t.done())
-
-    ended_at = time.monotonic()
-    await asyncio.to_thread(services.sale_end, sale_id=sale_id)
-    deadline = ended_at + 30
-    while any(w.closed_at is None for w in watchers) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    told = [w.closed_at - ended_at for w in watchers if w.closed_at is not None]
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-    delays = [d for w in watchers for d in w.delays_ms]
-    gaps = [g for w in watchers for g in w.gaps_ms]
-    result = {
+    client = subprocess.Popen(
+        [str(CLIENT), "-url", url, "-seconds", str(SECONDS), "-open-at-once", str(OPEN_AT_ONCE)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        client.stdin.write("\n".join(cookies) + "\n\n")
+        client.stdin.flush()
+        opened = read_event(client, "open")
+        log(f"ws fan-out: {SHOPPERS:,} sockets open in {opened['seconds']:.1f}s; measuring {SECONDS}s")
+        measured = read_event(client, "measured")
+        after_kib = rss_kib(pid)
+        client.stdin.write(f"ended {int(time.time() * 1000)}\n")
+        client.stdin.flush()
+        services.sale_end(sale_id=sale_id)
+        told = read_event(client, "told")
+    finally:
+        client.kill()
+        client.wait()
+    return {
         "shoppers": SHOPPERS,
-        "handshakes_retried": sum(w.failed_opens for w in watchers),
-        "connected": connected,
-        "ticks_received": len(delays),
-        "delay_p50_ms": statistics.median(delays) if delays else None,
-        "delay_p99_ms": percentile(delays, 0.99),
-        "delay_max_ms": max(delays, default=None),
-        "gap_p99_ms": percentile(gaps, 0.99),
-        "gap_max_ms": max(gaps, default=None),
+        "handshakes_retried": opened["handshakes_retried"],
+        **measured,
         "daphne_rss_before_mib": before_kib / 1024,
         "daphne_rss_after_mib": after_kib / 1024,
         "kib_per_connection": (after_kib - before_kib) / SHOPPERS,
-        "told_of_the_end": len(told),
-        "end_to_last_told_s": max(told, default=None),
+        **told,
     }
-    return result
 
 
 if __name__ == "__main__":
-    outcome = asyncio.run(main(*prepare()))
-    RESULTS.mkdir(exist_ok=True)
+    build_client()
+    processes = start_processes()
+    try:
+        fresh_daphne()
+        outcome = main(*prepare())
+    finally:
+        stop_processes(processes)
     path = RESULTS / f"ws-fanout-{int(time.time())}.json"
     path.write_text(json.dumps(outcome, indent=1))
     for name, value in outcome.items():

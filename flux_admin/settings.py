@@ -230,3 +230,5 @@ WAITING_ROOM_GRACE_SECONDS = env_int("WAITING_ROOM_GRACE_SECONDS", 15)
 ADMISSION_TOKEN_SECONDS = env_int("ADMISSION_TOKEN_SECONDS", 60)
 # How often the admitter (manage.py run_admissions) admits and broadcasts each sale's queue.
 WAITING_ROOM_TICK_SECONDS = float(env_str("WAITING_ROOM_TICK_SECONDS", "0.5"))
+# How often the pages get each sale's figures (a change of status goes out at once).
+WAITING_ROOM_UPDATE_SECONDS = float(env_str("WAITING_ROOM_UPDATE_SECONDS", "1.0"))

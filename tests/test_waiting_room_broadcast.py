@@ -6,6 +6,7 @@ pub/sub); the watchers are channels in the group, as the websocket consumer's ar
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -107,3 +108,22 @@ def test_an_ended_sale_is_broadcast_ended(owner, redis_conn, watchers) -> None:
 
     an_admitter().tick()  # ended a moment ago: still ticked, so its pages learn it
     assert {watchers.next_message(channel)["status"] for channel in crowd} == {"ended"}
+
+
+def test_pages_get_the_figures_once_per_update_and_a_new_status_at_once(owner, redis_conn, watchers) -> None:
+    sale = make_sale(owner, live=True)
+    (watcher,) = watchers.join(sale.pk, 1)
+    admitter = Admitter(holder="test", tick_seconds=0.1, lease_seconds=3, update_seconds=0.6)
+
+    admitter.tick()
+    assert watchers.next_message(watcher)["status"] == "live"
+    admitter.tick()  # 0.1 s later: the figures are not due yet
+    assert watchers.next_message(watcher, timeout=0.3) is None
+
+    services.sale_pause(sale_id=sale.pk)
+    admitter.tick()  # a new status does not wait for the update
+    assert watchers.next_message(watcher)["status"] == "paused"
+
+    time.sleep(0.6)
+    admitter.tick()
+    assert watchers.next_message(watcher)["status"] == "paused"  # due again

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from sales import keys
 from tests.factories import make_sale
 from tests.support.queue import admitted_shoppers, redis_now_ms, waiting_shoppers
 from waitingroom.queue import (
@@ -17,6 +18,7 @@ from waitingroom.queue import (
     queue_join,
     queue_polled,
     queue_present,
+    queue_present_many,
 )
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +106,23 @@ def test_presence_is_recorded_only_for_shoppers_holding_a_place(owner, redis_con
     assert queue_absent(sale_id=sale.pk, shopper="stranger") is False
     assert queue_polled(sale_id=sale.pk, shopper="stranger") is False
     assert not redis_conn.keys(f"*{sale.pk}*gone*")
+
+
+def test_open_sockets_renew_their_shoppers_all_at_once(owner, redis_conn) -> None:
+    """A daphne process renews the shoppers of all its sockets in one call: each is
+    present again as after its own queue_present, and no one without a place is added."""
+    sale = make_sale(owner, live=True, admission_rate=10)
+    start = redis_now_ms(redis_conn)
+    crowd = [f"shopper-{n}" for n in range(2500)]  # more than one command's chunk
+    for shopper in crowd:
+        queue_join(sale_id=sale.pk, shopper=shopper, now_ms=start)
+        queue_absent(sale_id=sale.pk, shopper=shopper, now_ms=start)  # one tab of two closed
+    queue_polled(sale_id=sale.pk, shopper=crowd[0], now_ms=start)
+
+    queue_present_many(sale_id=sale.pk, shoppers={*crowd, "stranger"})
+
+    assert redis_conn.zcard(keys.queue_key(sale.pk, "gone")) == 0
+    assert redis_conn.zcard(keys.queue_key(sale.pk, "polled")) == 0
+    figures = queue_admit(sale_id=sale.pk, now_ms=start + GRACE_MS * 2)  # long past the grace
+    assert figures.skipped == 0  # present: none is treated as gone
+    assert queue_present(sale_id=sale.pk, shopper="stranger") is False

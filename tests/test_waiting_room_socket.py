@@ -24,6 +24,7 @@ from sales import keys
 from tests.factories import make_sale
 from tests.support.queue import admit
 from tests.support.shoppers import shopper_cookie
+from waitingroom import fanout
 from waitingroom.broadcast import publish
 from waitingroom.queue import queue_admit, queue_join
 
@@ -143,3 +144,31 @@ def test_sold_out_reaches_every_connected_socket(owner, redis_conn) -> None:
             await page.disconnect()
 
     run(scenario)
+
+
+def test_a_second_tab_keeps_its_shopper_present_after_the_first_closes(
+    owner, redis_conn, monkeypatch
+) -> None:
+    """Two tabs, one shopper: closing one marks the shopper gone (a reload looks the
+    same); the process's next renewal of its open sockets says the shopper is there."""
+    monkeypatch.setattr(fanout, "PRESENCE_RENEW_SECONDS", 0.0)  # renew at every tick
+    sale = make_sale(owner, live=True, admission_rate=1)
+    shopper, headers = shopper_cookie()
+    queue_join(sale_id=sale.pk, shopper=shopper)
+
+    async def scenario() -> None:
+        first, second = socket(sale.pk, headers), socket(sale.pk, headers)
+        assert (await first.connect())[0] and (await second.connect())[0]
+        await first.disconnect()
+        assert gone_since(redis_conn, sale.pk, shopper) is not None
+        await asyncio.to_thread(tick, sale.pk)
+        await second.receive_json_from(timeout=3)
+        for _ in range(30):  # the renewal runs on a thread after the tick's writes
+            if gone_since(redis_conn, sale.pk, shopper) is None:
+                break
+            await asyncio.sleep(0.1)
+        assert gone_since(redis_conn, sale.pk, shopper) is None
+        await second.disconnect()
+
+    run(scenario)
+    assert gone_since(redis_conn, sale.pk, shopper) is not None  # both closed: gone

@@ -10,7 +10,8 @@ Every tick (WAITING_ROOM_TICK_SECONDS) it
        not answer, the last list it read;
     3. ticks each sale's queue (waitingroom/queue.py, queue_admit: admits at the
        sale's admission rate, skips the long gone) and publishes its figures to the
-       sale's watchers (waitingroom/broadcast.py, one message per sale).
+       sale's watchers (waitingroom/broadcast.py, one message per sale) once every
+       WAITING_ROOM_UPDATE_SECONDS, and at once when the sale's status changes.
 
 The lease keeps a second admitter from doing the same work and sending each
 message twice; it is not what keeps admissions right. admit.lua measures the
@@ -40,7 +41,7 @@ from infra.errors import ServiceUnavailable
 from sales import keys
 from sales.models import OPEN_STATUSES, Sale
 from waitingroom.broadcast import publish
-from waitingroom.queue import LONGEST_TICK_MS, queue_admit
+from waitingroom.queue import LONGEST_TICK_MS, QueueFigures, queue_admit
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class Admitter:
         holder: str,
         tick_seconds: float,
         lease_seconds: float,
+        update_seconds: float | None = None,
         report: Callable[[str], None] = logger.info,
     ) -> None:
         self.holder = holder
@@ -84,6 +86,10 @@ class Admitter:
         self.lease_ms = int(lease_seconds * 1000)
         # A tick admits for the time since the last one, up to this (after a hand-over).
         self.longest_ms = max(LONGEST_TICK_MS, int(2000 * tick_seconds))
+        # Pages get a sale's figures every update_seconds (a change of status at once):
+        # at 10,000 sockets a process, each message sent is 10,000 writes.
+        self.update_seconds = tick_seconds if update_seconds is None else update_seconds
+        self._published: dict[int, tuple[str, float]] = {}  # sale -> (status, when) last sent
         self.report = report
         self.leading = False
         self._reported = ""  # the role last reported (leading, standing by)
@@ -140,10 +146,21 @@ class Admitter:
                 if figures is None:
                     continue  # no live state (a draft, or Redis lost it: the sweep re-arms it)
                 admitted += figures.admitted
-                publish(sale_id, figures)
+                if self._due(figures):
+                    publish(sale_id, figures)
+                    self._published[sale_id] = (figures.status, time.monotonic())
             except (ServiceUnavailable, redis.RedisError, OSError) as error:
                 logger.warning("admitter: sale %s not ticked: %s", sale_id, error)
         return admitted
+
+    def _due(self, figures: QueueFigures) -> bool:
+        """Whether the pages should get this tick: a new status (sold out, paused,
+        ended...) at once, otherwise once every update_seconds (within half a tick,
+        so that a 1 s update on a 0.5 s tick is every other tick, not every third)."""
+        last = self._published.get(figures.sale_id)
+        if last is None or last[0] != figures.status:
+            return True
+        return time.monotonic() - last[1] >= self.update_seconds - self.tick_seconds / 2
 
     def step(self) -> bool:
         """One round: hold the lease, and tick if it is ours. Returns whether this

@@ -3,6 +3,7 @@ in order at the sale's admission rate.
 
     queue_join       take a place (or get one's place back): waitingroom/lua/join.lua
     queue_present    the shopper's websocket opened (or re-asserts itself)
+    queue_present_many  many open websockets re-assert themselves at once
     queue_absent     its websocket closed
     queue_polled     its page polled (the fallback when websockets fail)
     queue_place      where a shopper stands, read only: waitingroom/lua/place.lua
@@ -23,6 +24,7 @@ queue_absent when it closes, and queue_polled on every poll.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -30,11 +32,13 @@ from pathlib import Path
 import redis
 from django.conf import settings
 
-from infra.clients import lua_source, redis_script
+from infra.clients import lua_source, redis_client, redis_script
 from infra.errors import ServiceUnavailable
 from sales import keys
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
+# Shoppers per command when many sockets renew their presence at once.
+RENEW_CHUNK = 1000
 # A page that polled this recently counts as there (the polling page polls well within it).
 PRESENCE_MS = 5000
 # The most places one tick looks at, so that one tick never holds Redis long.
@@ -134,6 +138,24 @@ def queue_present(*, sale_id: int, shopper: str) -> bool:
     """The shopper's websocket is open: present until queue_absent. Returns
     whether the shopper holds a place (a page may connect before it joins)."""
     return _presence(sale_id, shopper, "connect", None)
+
+
+def queue_present_many(*, sale_id: int, shoppers: Collection[str]) -> None:
+    """Many open websockets say again that their shoppers are there (a daphne
+    process renews all of its sockets of a sale at once: waitingroom/fanout.py).
+    What queue_present does for each (presence.lua's connect: no longer gone, no
+    longer only polled), in one round trip for up to RENEW_CHUNK shoppers."""
+    gone, polled = keys.queue_keys(sale_id, "gone", "polled")
+    pipe = redis_client().pipeline(transaction=False)
+    shoppers = list(shoppers)
+    for first in range(0, len(shoppers), RENEW_CHUNK):
+        chunk = shoppers[first : first + RENEW_CHUNK]
+        pipe.zrem(gone, *chunk)
+        pipe.zrem(polled, *chunk)
+    try:
+        pipe.execute()
+    except redis.RedisError as error:
+        raise ServiceUnavailable(f"Redis does not answer: {error}") from error
 
 
 def queue_absent(*, sale_id: int, shopper: str, now_ms: int | None = None) -> bool:

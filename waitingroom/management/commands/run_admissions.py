@@ -45,6 +45,7 @@ class Command(BaseCommand):
             holder=holder or default_holder(),
             tick_seconds=tick,
             lease_seconds=lease,
+            update_seconds=settings.WAITING_ROOM_UPDATE_SECONDS,
             report=lambda line: self.stdout.write(line),
         )
 
