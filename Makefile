@@ -13,9 +13,14 @@ run: setup
 
 ## test: bring the stack up if needed and run the whole suite against the real servers,
 ## the browser tests (Playwright driving Debian's chromium through nginx) included
+## (then, unless FLUX_STACK=external already, the same suite again against stand-in servers that
+## bin/stack does not run: bin/test-external, the path of Docker's and managed servers)
 test: stack chromium
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
+ifneq ($(FLUX_STACK),external)
+	bin/test-external
+endif
 
 ## test-browser: only the browser tests (tests/browser); see README for watching them
 test-browser: stack chromium

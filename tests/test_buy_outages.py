@@ -19,7 +19,7 @@ from sales.keys import ledger_key, pending_key
 from sales.live import live_state
 from tests.factories import make_sale
 from tests.support.orders import orders_on_topic
-from tests.support.servers import STATE_DIR, stack, wait_for
+from tests.support.servers import server_pid, stack, wait_for
 
 # Demo mode: the body's user_id names the shopper (these tests are about the outages).
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("demo_mode")]
@@ -64,7 +64,7 @@ def test_late_acknowledgement_keeps_the_reservation_pending(owner, redis_conn) -
     )
     taken = 10 - live_state(sale.pk).remaining
 
-    kafka_pid = int((STATE_DIR / "run" / "kafka.pid").read_text())
+    kafka_pid = server_pid("kafka")
     os.kill(kafka_pid, signal.SIGSTOP)  # the broker hangs: connected, but no acknowledgement comes
     try:
         with override_settings(BUY_KAFKA_ACK_TIMEOUT=0.5):

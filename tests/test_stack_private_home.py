@@ -66,6 +66,7 @@ def private_clone() -> Iterator[PrivateClone]:
     pg_port = free_port()
     env = {
         **os.environ,
+        "FLUX_STACK": "native",  # this test is about the native stack, whatever the run's servers
         "FLUX_STACK_DIR": str(state),
         "FLUX_PG_PORT": str(pg_port),
         "FLUX_REDIS_PORT": str(free_port()),

@@ -17,10 +17,44 @@ STATE_DIR = Path(os.environ.get("FLUX_STACK_DIR") or ROOT / ".stack")
 
 
 def stack(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run bin/stack; fail the test with its output if it fails."""
-    result = subprocess.run([str(ROOT / "bin" / "stack"), *args], capture_output=True, text=True, timeout=180)
+    """Run bin/stack on the servers under test; fail the test with its output if it fails.
+
+    With FLUX_STACK=external the servers are not the project's: bin/test-external
+    hands over its stand-ins' controls (FLUX_STAND_INS, an env file); without them
+    a test that needs to stop a server cannot run, and says so."""
+    env = None
+    if os.environ.get("FLUX_STACK") == "external":
+        controls = os.environ.get("FLUX_STAND_INS")
+        if not controls:
+            pytest.skip(
+                "FLUX_STACK=external without FLUX_STAND_INS: the servers are not ours to stop and start"
+            )
+        env = {**os.environ, **stand_in_controls(Path(controls))}
+    result = subprocess.run(
+        [str(ROOT / "bin" / "stack"), *args], capture_output=True, text=True, timeout=180, env=env
+    )
     assert result.returncode == 0, f"bin/stack {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
+
+
+def server_pid(name: str) -> int:
+    """The pid of the server under test ("redis", "kafka"), from the pid file of
+    whoever runs it: bin/stack here, or bin/test-external's stand-ins."""
+    state = STATE_DIR
+    if os.environ.get("FLUX_STACK") == "external":
+        controls = os.environ.get("FLUX_STAND_INS")
+        if not controls:
+            pytest.skip(
+                "FLUX_STACK=external without FLUX_STAND_INS: the servers' processes are not ours to signal"
+            )
+        state = Path(stand_in_controls(Path(controls))["FLUX_STACK_DIR"])
+    return int((state / "run" / f"{name}.pid").read_text())
+
+
+def stand_in_controls(path: Path) -> dict[str, str]:
+    """The variables (NAME=value lines) that point bin/stack at the stand-in servers."""
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
 
 
 def database_url_for_tests() -> str:
