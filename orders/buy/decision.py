@@ -14,6 +14,11 @@ an accepted order, one bounded wait for Kafka's acknowledgement.
                            stock, per-user limit, reservation in the ledger — atomically
       5. hand-off          produce the reservation's message, wait for the ack;
                            no ack in time -> "accepted, pending", never given back
+
+Counting, for the live dashboard and /metrics: buy.lua adds each decision it makes
+to the sale's counts in the same round trip; the answers given without it (steps
+1-3, Redis down) and every buy's duration are added up in the process
+(orders/buy/tally.py) and written to Redis once a second by a thread.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from django.conf import settings
 from infra.clients import hot_script, lua_source
 from orders.buy.admission import admission_nonce
 from orders.buy.outcomes import DETAILS, Outcome
+from orders.buy.tally import tally
 from orders.publisher import order_publisher
 from sales import keys
 
@@ -84,9 +90,28 @@ def buy(
     """Decide one purchase. Inputs are already validated (the API edge does it);
     `admission_token` is the Admission-Token header of a shopper admitted from the
     waiting room, None for everyone else. `merchant_id`: a storefront's shopper's
-    merchant (orders/buy/identity.py), who must be the sale's."""
+    merchant (orders/buy/identity.py), who must be the sale's.
+
+    Timed for the live dashboard and /metrics (orders/buy/tally.py): two clock
+    reads and a dictionary update in the process, no I/O."""
+    started = time.perf_counter()
+    result = _decide(sale_id, user_id, quantity, idempotency_key, admission_token, merchant_id)
+    tally().observe(sale_id, time.perf_counter() - started)
+    return result
+
+
+def _decide(
+    sale_id: int,
+    user_id: str,
+    quantity: int,
+    idempotency_key: str,
+    admission_token: str | None,
+    merchant_id: int | None,
+) -> BuyResult:
+    # buy.lua counts what it decides; the answers given without it are counted here.
     flag = _sold_out_flags.get(sale_id)
     if flag is not None and flag[0] > time.monotonic() and idempotency_key not in flag[1]:
+        tally().count(sale_id, Outcome.SOLD_OUT)
         return _refusal(Outcome.SOLD_OUT, sale_id)  # the herd after the stock is gone: no round trip
 
     nonce = ""  # no admission: buy.lua sends the shopper through the queue or the bucket
@@ -94,10 +119,12 @@ def buy(
         # Only admitted shoppers pay for this HMAC; spent or expired is buy.lua's to say.
         nonce = admission_nonce(token=admission_token, sale_id=sale_id, shopper=user_id) or ""
         if not nonce:
+            tally().count(sale_id, Outcome.ADMISSION_INVALID)
             return _refusal(Outcome.ADMISSION_INVALID, sale_id)
 
     publisher = order_publisher()
     if not publisher.available:
+        tally().count(sale_id, Outcome.UNAVAILABLE)
         return _unavailable("The order log (Kafka)")
 
     order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
@@ -117,6 +144,7 @@ def buy(
             ],
         )
     except redis.RedisError:
+        tally().count(sale_id, Outcome.UNAVAILABLE)
         return _unavailable("The stock service (Redis)")
 
     kind = result[0].decode()
@@ -125,6 +153,8 @@ def buy(
             key=order_id.encode(), value=result[1], timeout=settings.BUY_KAFKA_ACK_TIMEOUT
         )
         outcome = Outcome.ACCEPTED if acknowledged else Outcome.PENDING
+        if not acknowledged:  # buy.lua counted it accepted; this says its ack was late
+            tally().count(sale_id, Outcome.PENDING)
         return BuyResult(
             outcome, _accepted_body(outcome, order_id, sale_id, user_id, quantity, int(result[2]))
         )
