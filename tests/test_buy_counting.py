@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.django_db]
 
 
 def buy(server: WebServer, sale_id: int, user: str, key: str | None = None) -> str:
-    status, _, body = server.post(
+    _status, _, body = server.post(
         f"/api/v1/sales/{sale_id}/buy",
         json.dumps({"user_id": user, "quantity": 1}),
         {"Idempotency-Key": key or uuid.uuid4().hex},
