@@ -57,8 +57,24 @@ class Reading:
     admission_rate: int
     counts: dict[str, int]  # outcome -> decisions so far
     latency: tuple[int, ...]  # requests per bucket so far (LATENCY_FIELDS)
+    latency_sum_us: int  # their durations added up
     waiting: int  # shoppers in the waiting room's queue
     admitted_total: int  # admitted from the queue so far
+
+
+def status_seen(state: dict[str, str], now_ms: int) -> str:
+    """The status as a buy would meet it now (admit.lua's reading): ended once its end
+    passed, scheduled before its start, sold out when nothing is left, before the
+    scheduler writes any of it down."""
+    status, remaining = state["status"], int(state["remaining"])
+    starts_ms, ends_ms = int(state.get("starts_ms") or 0), int(state.get("ends_ms") or 0)
+    if status == "ended" or 0 < ends_ms <= now_ms:
+        return "ended"
+    if status == "scheduled" or now_ms < starts_ms:
+        return "scheduled"
+    if status == "live" and remaining <= 0:
+        return "sold_out"
+    return status
 
 
 def _int(raw: bytes | None) -> int:
@@ -76,7 +92,7 @@ def reading_many(sale_ids: list[int]) -> dict[int, Reading]:
         for sale_id in sale_ids:
             pipe.hgetall(keys.state_key(sale_id))
             pipe.hgetall(keys.counts_key(sale_id))
-            pipe.hmget(keys.latency_key(sale_id), LATENCY_FIELDS)
+            pipe.hmget(keys.latency_key(sale_id), [*LATENCY_FIELDS, "sum_us"])
             pipe.zcard(keys.queue_key(sale_id, "waiting"))
             pipe.hget(keys.queue_key(sale_id, "stats"), "admitted_total")
         raw = pipe.execute()
@@ -93,7 +109,7 @@ def reading_many(sale_ids: list[int]) -> dict[int, Reading]:
         readings[sale_id] = Reading(
             sale_id=sale_id,
             now_ms=now_ms,
-            status=text["status"],
+            status=status_seen(text, now_ms),
             quantity=int(text["quantity"]),
             sold=int(text.get("sold", 0)),
             remaining=int(text["remaining"]),
@@ -101,7 +117,8 @@ def reading_many(sale_ids: list[int]) -> dict[int, Reading]:
             burst=int(text["burst"]),
             admission_rate=int(text["admission_rate"]),
             counts={k.decode(): int(v) for k, v in counts.items()},
-            latency=tuple(_int(n) for n in latency),
+            latency=tuple(_int(n) for n in latency[:-1]),
+            latency_sum_us=_int(latency[-1]),
             waiting=int(waiting),
             admitted_total=_int(admitted),
         )

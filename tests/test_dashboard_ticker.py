@@ -35,7 +35,9 @@ def reading(now_ms: int, counts: dict[str, int], latency: list[int] | None = Non
         "burst": 100, "admission_rate": 5, "waiting": 0, "admitted_total": 0,
     }  # fmt: skip
     latency = latency or [0] * len(LATENCY_FIELDS)
-    return Reading(now_ms=now_ms, counts=counts, latency=tuple(latency), **{**defaults, **fields})
+    return Reading(
+        now_ms=now_ms, counts=counts, latency=tuple(latency), latency_sum_us=0, **{**defaults, **fields}
+    )
 
 
 def test_percentiles_interpolate_inside_their_bucket() -> None:
@@ -114,7 +116,7 @@ def test_a_tick_reads_keeps_and_sends_each_sales_point(owner, redis_conn) -> Non
         point = points[sale.pk]
         listening.result(30)
 
-    assert point["status"] == "live" and point["sold"] == 5 and point["remaining"] == 0
+    assert point["status"] == "sold_out" and point["sold"] == 5 and point["remaining"] == 0
     assert point["accepted_total"] == 5 and point["refused_total"] == 3
     assert point["accepted_per_s"] > 0 and point["refused_per_s"]["sold_out"] > 0
     assert point["refused_per_s"]["limit_reached"] == 0  # sold out is said before the limit
