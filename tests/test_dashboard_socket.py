@@ -18,9 +18,9 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 from django.test import Client
 
-from dashboard.ticker import DashboardTicker
 from flux_admin.asgi import application
 from tests.factories import make_sale
+from tests.support.dashboard import tick, ticker
 
 # Committed rows: the consumer reads the session and the sale over its own connection.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,14 +56,10 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
         thread.submit(asyncio.run, and_close()).result()
 
 
-def ticker() -> DashboardTicker:
-    return DashboardTicker(holder="test", tick_seconds=1, lease_seconds=3)
-
-
 def test_the_owner_gets_the_history_then_each_tick(owner, operator) -> None:
     sale = make_sale(owner, live=True, quantity=5)
     ticking = ticker()
-    first = ticking.tick()[sale.pk]
+    first = tick(ticking)[sale.pk]
     for_owner, for_operator = session_cookie(owner), session_cookie(operator)
 
     async def scenario() -> None:
@@ -116,7 +112,7 @@ def test_the_overview_lists_the_users_live_sales(owner, other_merchant, operator
     mine = make_sale(owner, live=True, quantity=5, product_name="Mine")
     theirs = make_sale(other_merchant, live=True, quantity=5, product_name="Theirs")
     make_sale(owner, product_name="A draft")  # not live: not on the overview
-    ticker().tick()
+    tick(ticker())
     owner_headers, operator_headers = session_cookie(owner), session_cookie(operator)
 
     async def listing(headers: list[tuple[bytes, bytes]]) -> dict:

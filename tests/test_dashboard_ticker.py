@@ -17,11 +17,12 @@ from channels.layers import get_channel_layer
 
 from dashboard.figures import Reading, point_make, quantile_ms
 from dashboard.history import history_read
-from dashboard.ticker import DashboardTicker, sale_group
+from dashboard.ticker import sale_group
 from orders.buy import decision
 from orders.buy.tally import LATENCY_FIELDS, tally
 from sales import keys, services
 from tests.factories import make_sale
+from tests.support.dashboard import step, tick, ticker
 from waitingroom.queue import queue_join
 
 # Committed rows: the tick reads the sales over the test's connection, the channel
@@ -78,7 +79,7 @@ def test_a_tick_reads_keeps_and_sends_each_sales_point(owner, redis_conn) -> Non
     decision.forget_sold_out_flags()
     sale = make_sale(owner, live=True, quantity=5, per_user_limit=1, admission_rate=7)
     other = make_sale(owner, live=True, quantity=3)
-    ticker = DashboardTicker(holder="test", tick_seconds=1, lease_seconds=3)
+    ticking = ticker()
 
     def buy(user: str) -> str:
         return decision.buy(
@@ -103,7 +104,7 @@ def test_a_tick_reads_keeps_and_sends_each_sales_point(owner, redis_conn) -> Non
         assert ready.wait(10)
         time.sleep(0.3)  # the pub/sub subscription reaches Redis
 
-        first = ticker.tick()
+        first = tick(ticking)
         assert set(first) == {sale.pk, other.pk}
         assert first[sale.pk]["accepted_per_s"] is None  # nothing to compare with yet
 
@@ -112,7 +113,7 @@ def test_a_tick_reads_keeps_and_sends_each_sales_point(owner, redis_conn) -> Non
         queue_join(sale_id=other.pk, shopper="waiting-1")  # (a sold-out sale takes no one)
         tally().flush(redis_conn)  # what the process answered from memory, as its thread does
         time.sleep(0.2)  # some time on Redis's clock between the readings
-        points = ticker.tick()
+        points = tick(ticking)
         point = points[sale.pk]
         listening.result(30)
 
@@ -134,21 +135,21 @@ def test_a_tick_reads_keeps_and_sends_each_sales_point(owner, redis_conn) -> Non
 
 def test_the_ticker_follows_the_sale_status(owner) -> None:
     sale = make_sale(owner, live=True, quantity=5)
-    ticker = DashboardTicker(holder="test", tick_seconds=1, lease_seconds=3)
-    assert ticker.tick()[sale.pk]["status"] == "live"
+    ticking = ticker()
+    assert tick(ticking)[sale.pk]["status"] == "live"
     services.sale_pause(sale_id=sale.pk)
-    assert ticker.tick()[sale.pk]["status"] == "paused"
+    assert tick(ticking)[sale.pk]["status"] == "paused"
     services.sale_set_rates(sale_id=sale.pk, admission_rate=33)
-    assert ticker.tick()[sale.pk]["admission_rate"] == 33
+    assert tick(ticking)[sale.pk]["admission_rate"] == 33
 
 
 def test_of_two_tickers_the_lease_holder_ticks(owner, redis_conn) -> None:
     sale = make_sale(owner, live=True, quantity=5)
-    first = DashboardTicker(holder="first", tick_seconds=0.1, lease_seconds=0.3)
-    second = DashboardTicker(holder="second", tick_seconds=0.1, lease_seconds=0.3)
-    assert (first.step(), second.step()) == (True, False)
+    first = ticker("first", tick_seconds=0.1, lease_seconds=0.3)
+    second = ticker("second", tick_seconds=0.1, lease_seconds=0.3)
+    assert (step(first), step(second)) == (True, False)
     assert len(history_read(sale.pk)) == 1  # one point: the standby did not tick
     assert redis_conn.get(keys.DASHBOARD_LEASE_KEY) == b"first"
     assert redis_conn.get(keys.ADMITTER_LEASE_KEY) is None  # a lease of its own
     first.release_lease()
-    assert second.step() is True
+    assert step(second) is True

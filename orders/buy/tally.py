@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import redis
 
-from infra.clients import lua_source, per_process, redis_client, redis_script
+from infra.clients import lua_source, redis_client, redis_script
 from sales import keys
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 LATENCY_BUCKETS_MS = (0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
 LATENCY_FIELDS = (*(f"{bound:g}" for bound in LATENCY_BUCKETS_MS), "+Inf")
 FLUSH_SECONDS = 1.0
+_start_lock = threading.Lock()
 TALLY_LUA = Path(__file__).resolve().parent / "tally.lua"
 
 
@@ -50,11 +52,8 @@ class Tally:
         self._buckets: dict[int, list[int]] = {}
         self._sums_us: defaultdict[int, int] = defaultdict(int)
 
-    def count(self, sale_id: int, outcome: str) -> None:
-        with self._lock:
-            self._counts[sale_id, outcome] += 1
-
-    def observe(self, sale_id: int, seconds: float) -> None:
+    def record(self, sale_id: int, seconds: float, outcome: str | None = None) -> None:
+        """One buy: its duration, and its outcome when buy.lua did not count it."""
         index = bisect.bisect_left(LATENCY_BUCKETS_MS, seconds * 1000)
         with self._lock:
             buckets = self._buckets.get(sale_id)
@@ -62,6 +61,8 @@ class Tally:
                 buckets = self._buckets[sale_id] = [0] * len(LATENCY_FIELDS)
             buckets[index] += 1
             self._sums_us[sale_id] += int(seconds * 1_000_000)
+            if outcome is not None:
+                self._counts[sale_id, outcome] += 1
 
     def take(self) -> tuple[dict[tuple[int, str], int], dict[int, list[int]], dict[int, int]]:
         """Everything counted since the last take, and start again from zero."""
@@ -129,13 +130,28 @@ def _flush_forever(tally: Tally) -> None:
             logger.exception("buy tally: flush failed")
 
 
-def _start() -> Tally:
-    tally = Tally()
-    threading.Thread(target=_flush_forever, args=(tally,), name="buy-tally-flush", daemon=True).start()
-    return tally
+_tally: Tally | None = None
+
+
+def _forget() -> None:
+    global _tally, _start_lock
+    _tally, _start_lock = None, threading.Lock()
+
+
+# A forked child (granian's workers) starts its own tally and thread: threads do not
+# survive a fork. Cheaper than checking the pid on every request.
+os.register_at_fork(after_in_child=_forget)
 
 
 def tally() -> Tally:
-    """This process's tally, with its flushing thread (started on first use, and
-    again in a forked child: threads do not survive a fork)."""
-    return per_process("buy-tally", _start)
+    """This process's tally, with its flushing thread (started on first use)."""
+    global _tally
+    if _tally is None:
+        with _start_lock:
+            if _tally is None:
+                started = Tally()
+                threading.Thread(
+                    target=_flush_forever, args=(started,), name="buy-tally-flush", daemon=True
+                ).start()
+                _tally = started
+    return _tally
