@@ -78,7 +78,7 @@ def test_a_merchant_watches_the_rush_and_steers_it(
     site.goto(f"{product.url}/admin/sales/sale/{sale.pk}/change/")
     site.get_by_role("link", name="Live dashboard").click()
     site.wait_for_url(f"{product.url}/admin/sales/sale/{sale.pk}/dashboard/")
-    expect(site.locator("#dash-connection")).to_have_text("live")
+    expect(site.locator("#dash-connection")).to_have_text("connected")
     expect(site.locator("#dash-updated")).not_to_have_text("—")  # the first tick arrived
     expect(site.locator("#tile-remaining")).to_have_text("60 of 60")
 
@@ -164,7 +164,7 @@ def test_a_merchant_watches_the_rush_and_steers_it(
     # A reload brings the sale's history back.
     count_before = len(page_points(site))
     site.reload()
-    expect(site.locator("#dash-connection")).to_have_text("live")
+    expect(site.locator("#dash-connection")).to_have_text("connected")
     wait_for(lambda: len(page_points(site)) >= count_before, 10, "the history after a reload")
     assert max(chart_series(site, "chart-stock")[1]) == 60
 

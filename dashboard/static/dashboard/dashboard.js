@@ -139,7 +139,7 @@
   function onState(state) {
     const element = $("dash-connection");
     element.dataset.state = state;
-    element.textContent = { connecting: "connecting…", live: "live", retrying: "reconnecting…" }[state];
+    element.textContent = { connecting: "connecting…", live: "connected", retrying: "reconnecting…" }[state];
   }
 
   // --- live controls: the merchant API, with the session -----------------------------

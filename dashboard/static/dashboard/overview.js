@@ -61,7 +61,7 @@
   function onState(state) {
     const element = document.getElementById("dash-connection");
     element.dataset.state = state;
-    element.textContent = { connecting: "connecting…", live: "live", retrying: "reconnecting…" }[state];
+    element.textContent = { connecting: "connecting…", live: "connected", retrying: "reconnecting…" }[state];
   }
 
   window.fluxDashboardSocket(root.dataset.wsPath, onMessage, onState);
