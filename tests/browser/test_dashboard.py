@@ -168,6 +168,12 @@ def test_a_merchant_watches_the_rush_and_steers_it(
     wait_for(lambda: len(page_points(site)) >= count_before, 10, "the history after a reload")
     assert max(chart_series(site, "chart-stock")[1]) == 60
 
+    # The overview shows the sale's latest figures (an ended sale stays a minute).
+    site.goto(f"{product.url}/admin/dashboard/")
+    row = site.locator(f'#overview-sales tr[data-sale-id="{sale.pk}"]')
+    expect(row.locator('[data-field="remaining"]')).to_have_text("5 of 65")
+    expect(row.locator('[data-field="status"]')).to_have_text("ended")
+
 
 def test_another_merchant_and_the_anonymous_cannot_watch(
     site: Page, product: Product, owner: Any, other_merchant: Any, console_errors: ConsoleWatch
