@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "sales",
     "orders",
     "waitingroom",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -232,3 +233,20 @@ ADMISSION_TOKEN_SECONDS = env_int("ADMISSION_TOKEN_SECONDS", 60)
 WAITING_ROOM_TICK_SECONDS = float(env_str("WAITING_ROOM_TICK_SECONDS", "0.5"))
 # How often the pages get each sale's figures (a change of status goes out at once).
 WAITING_ROOM_UPDATE_SECONDS = float(env_str("WAITING_ROOM_UPDATE_SECONDS", "1.0"))
+
+# --- the live dashboard and /metrics (dashboard/) ------------------------------------
+# How often `manage.py run_dashboard` computes and sends every live sale's dashboard.
+DASHBOARD_TICK_SECONDS = float(env_str("DASHBOARD_TICK_SECONDS", "1.0"))
+# /metrics (Prometheus) answers only `Authorization: Bearer <this>`. Development has a
+# fixed token so that `make run` can be scraped; production has none unless set (and
+# then /metrics refuses everyone), and refuses to start with one shorter than 32.
+DEVELOPMENT_METRICS_TOKEN = "flux-development-metrics-token"
+FLUX_METRICS_TOKEN = env_str("FLUX_METRICS_TOKEN", "" if PRODUCTION else DEVELOPMENT_METRICS_TOKEN)
+if (
+    PRODUCTION
+    and FLUX_METRICS_TOKEN
+    and (FLUX_METRICS_TOKEN == DEVELOPMENT_METRICS_TOKEN or len(FLUX_METRICS_TOKEN) < 32)
+):
+    raise ImproperlyConfigured(
+        "production needs FLUX_METRICS_TOKEN unset (no /metrics) or a random value of at least 32 characters"
+    )

@@ -1,12 +1,13 @@
-"""URL wiring: admin, the APIs, health, and each app's pages."""
+"""URL wiring: admin, the APIs, health, /metrics, and each app's pages."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
+from dashboard.metrics import metrics
 from flux_admin.api import api, compat_api
 from flux_admin.health import healthz
 from waitingroom.urls import urlpatterns as waitingroom_urls
@@ -23,7 +24,12 @@ urlpatterns = [
     # The buy routes are answered in front of Django by the fast lane (flux_admin/wsgi.py,
     # orders/buy/lane.py); Django serves them only when the lane hands a request over.
     path("api/", api.urls),
+    # The live dashboard's pages live under /admin/ but are not ModelAdmin views:
+    # before the admin's URLs, whose catch-all would send /admin/sales/sale/1/dashboard/
+    # to the sale's change page.
+    path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
+    path("metrics", metrics, name="metrics"),
     path("healthz", healthz, name="healthz"),
     *waitingroom_urls,
     path("", TemplateView.as_view(template_name="home.html"), name="home"),

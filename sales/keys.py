@@ -11,6 +11,13 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
     fg:{42}:ledger           hash: order id -> reservation (JSON), the commit point of an order
     fg:{42}:pending          sorted set: order id by acceptance time, not yet persisted
     fg:{42}:accepted         set: the idempotency keys that bought (for the sold-out flag)
+    fg:{42}:counts           hash: outcome -> buy decisions so far (cumulative). buy.lua adds
+                             one per decision it makes; each web process adds what it
+                             answered without buy.lua (orders/buy/tally.py, once a second)
+    fg:{42}:latency          hash: the buy path's duration histogram (cumulative), bucket's
+                             upper bound in ms -> requests, and sum_us (orders/buy/tally.py)
+    fg:{42}:dashboard        list: the live dashboard's points, oldest first, one a second
+                             (JSON; dashboard/ticker.py appends, bounded, expires after the sale)
     fg:sku:<sku>             string: id of the open sale selling <sku>
     fg:storefront-keys       hash: storefront key id -> "<merchant id>|<secret>", the mirror
                              of sales.StorefrontKey the buy path reads (orders/buy/identity.py)
@@ -32,6 +39,7 @@ The waiting room's queue (waitingroom/queue.py; buy.lua reads waiting and admitt
     fg:{42}:queue:stats      hash: admitted_total, skipped_total, last_tick_ms, carry,
                              admitted_per_s
     fg:admitter:lease        string: the leading admitter's id (SET NX PX, renewed)
+    fg:dashboard:lease       string: the leading dashboard ticker's id (same script)
 """
 
 from __future__ import annotations
@@ -70,6 +78,7 @@ def buy_script_keys(sale_id: int, idempotency_key: str) -> list[str]:
         accepted_keys_key(sale_id),
         queue_key(sale_id, "waiting"),
         queue_key(sale_id, "admitted"),
+        counts_key(sale_id),
     ]
 
 
@@ -94,6 +103,7 @@ def queue_keys(sale_id: int, *parts: str) -> list[str]:
 # Not hash-tagged: one lease for the admitters of every sale; no script touches
 # it together with a sale's keys.
 ADMITTER_LEASE_KEY = f"{PREFIX}:admitter:lease"
+DASHBOARD_LEASE_KEY = f"{PREFIX}:dashboard:lease"
 
 
 def idempotency_key_key(sale_id: int, idempotency_key: str) -> str:
@@ -110,6 +120,18 @@ def pending_key(sale_id: int) -> str:
 
 def accepted_keys_key(sale_id: int) -> str:
     return f"{sale_tag(sale_id)}:accepted"
+
+
+def counts_key(sale_id: int) -> str:
+    return f"{sale_tag(sale_id)}:counts"
+
+
+def latency_key(sale_id: int) -> str:
+    return f"{sale_tag(sale_id)}:latency"
+
+
+def dashboard_key(sale_id: int) -> str:
+    return f"{sale_tag(sale_id)}:dashboard"
 
 
 def sku_key(sku: str) -> str:
@@ -133,4 +155,7 @@ def all_keys(sale_id: int) -> list[str]:
         ledger_key(sale_id),
         pending_key(sale_id),
         accepted_keys_key(sale_id),
+        counts_key(sale_id),
+        latency_key(sale_id),
+        dashboard_key(sale_id),
     ]

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 # How long a killed process may take to be replaced and the site to answer 200.
 BACK_WITHIN_SECONDS = 15
-KINDS = ["proxy", "web:web-0", "ws", "consumer", "admitter", "worker", "beat"]
+KINDS = ["proxy", "web:web-0", "ws", "consumer", "admitter", "dashboard", "worker", "beat"]
 
 
 @pytest.fixture

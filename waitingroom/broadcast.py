@@ -53,8 +53,13 @@ def _loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def publish(sale_id: int, figures: QueueFigures) -> None:
-    """Send one tick's figures to the sale's group. For synchronous callers (the
-    admitter); raises what the channel layer raises (Redis down)."""
+def group_send(group: str, message: dict[str, object]) -> None:
+    """Send one message to a Channels group, for synchronous callers (the admitter,
+    the dashboard's ticker); raises what the channel layer raises (Redis down)."""
     layer = get_channel_layer()
-    _loop().run_until_complete(layer.group_send(sale_group(sale_id), tick_message(figures)))
+    _loop().run_until_complete(layer.group_send(group, message))
+
+
+def publish(sale_id: int, figures: QueueFigures) -> None:
+    """Send one tick's figures to the sale's group."""
+    group_send(sale_group(sale_id), tick_message(figures))

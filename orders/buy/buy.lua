@@ -4,6 +4,7 @@
 --
 -- KEYS  1 state  2 bucket  3 users  4 idempotency record  5 ledger  6 pending  7 accepted keys
 --       8 queue:waiting  9 queue:admitted (the waiting room, waitingroom/lua/admit.lua)
+--       10 counts (the live dashboard's counters, sales/keys.py)
 -- ARGV  1 order id (made by the caller)   2 user id   3 quantity   4 request fingerprint
 --       5 idempotency key   6 sale id   7 the admission's nonce ('' = none; the caller
 --       checked the admission token's signature, orders/buy/admission.py)
@@ -41,7 +42,14 @@
 --   {'sold_out', accepted keys or false}     keys: a snapshot for the sold-out flag
 --   {outcome}                                not_found, not_started, paused, ended, limit_reached,
 --                                            admission_invalid, shopper_invalid
+--
+-- Counting (the live dashboard, /metrics): every decision but not_found adds one to
+-- its outcome in the sale's counts hash ('replay' for a key decided before), with
+-- one HINCRBY at the end of the script: the only command counting adds to the hot
+-- path. The decision itself is the function decide(), below, left unindented so that
+-- it reads as the script it always was.
 
+local function decide()
 local seen = redis.call('GET', KEYS[4])
 if seen then return {'replay', seen} end
 
@@ -132,3 +140,9 @@ redis.call('ZADD', KEYS[6], now_ms, ARGV[1])
 redis.call('SADD', KEYS[7], ARGV[5])
 record('accepted', ARGV[1])
 return {'accepted', message, now_ms}
+end
+
+local decided = decide()
+-- An unknown sale is not counted: ids nobody armed get no keys.
+if decided[1] ~= 'not_found' then redis.call('HINCRBY', KEYS[10], decided[1], 1) end
+return decided

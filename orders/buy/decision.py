@@ -14,6 +14,11 @@ an accepted order, one bounded wait for Kafka's acknowledgement.
                            stock, per-user limit, reservation in the ledger — atomically
       5. hand-off          produce the reservation's message, wait for the ack;
                            no ack in time -> "accepted, pending", never given back
+
+Counting, for the live dashboard and /metrics: buy.lua adds each decision it makes
+to the sale's counts in the same round trip; the answers given without it (steps
+1-3, Redis down) and every buy's duration are added up in the process
+(orders/buy/tally.py) and written to Redis once a second by a thread.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from django.conf import settings
 from infra.clients import hot_script, lua_source
 from orders.buy.admission import admission_nonce
 from orders.buy.outcomes import DETAILS, Outcome
+from orders.buy.tally import tally
 from orders.publisher import order_publisher
 from sales import keys
 
@@ -84,21 +90,40 @@ def buy(
     """Decide one purchase. Inputs are already validated (the API edge does it);
     `admission_token` is the Admission-Token header of a shopper admitted from the
     waiting room, None for everyone else. `merchant_id`: a storefront's shopper's
-    merchant (orders/buy/identity.py), who must be the sale's."""
+    merchant (orders/buy/identity.py), who must be the sale's.
+
+    Counted and timed for the live dashboard and /metrics (orders/buy/tally.py):
+    two clock reads and one dictionary update under a lock, no I/O; buy.lua counts
+    what it decides itself, so only the answers given without it are counted here."""
+    started = time.perf_counter()
     flag = _sold_out_flags.get(sale_id)
     if flag is not None and flag[0] > time.monotonic() and idempotency_key not in flag[1]:
+        tally().record(sale_id, time.perf_counter() - started, Outcome.SOLD_OUT)
         return _refusal(Outcome.SOLD_OUT, sale_id)  # the herd after the stock is gone: no round trip
+    result, uncounted = _decide(sale_id, user_id, quantity, idempotency_key, admission_token, merchant_id)
+    tally().record(sale_id, time.perf_counter() - started, uncounted)
+    return result
 
+
+def _decide(
+    sale_id: int,
+    user_id: str,
+    quantity: int,
+    idempotency_key: str,
+    admission_token: str | None,
+    merchant_id: int | None,
+) -> tuple[BuyResult, str | None]:
+    """Steps 2-5. Returns the result, and its outcome if buy.lua did not count it."""
     nonce = ""  # no admission: buy.lua sends the shopper through the queue or the bucket
     if admission_token is not None:
         # Only admitted shoppers pay for this HMAC; spent or expired is buy.lua's to say.
         nonce = admission_nonce(token=admission_token, sale_id=sale_id, shopper=user_id) or ""
         if not nonce:
-            return _refusal(Outcome.ADMISSION_INVALID, sale_id)
+            return _refusal(Outcome.ADMISSION_INVALID, sale_id), Outcome.ADMISSION_INVALID
 
     publisher = order_publisher()
     if not publisher.available:
-        return _unavailable("The order log (Kafka)")
+        return _unavailable("The order log (Kafka)"), Outcome.UNAVAILABLE
 
     order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
     fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
@@ -117,7 +142,7 @@ def buy(
             ],
         )
     except redis.RedisError:
-        return _unavailable("The stock service (Redis)")
+        return _unavailable("The stock service (Redis)"), Outcome.UNAVAILABLE
 
     kind = result[0].decode()
     if kind == Outcome.ACCEPTED:
@@ -125,18 +150,21 @@ def buy(
             key=order_id.encode(), value=result[1], timeout=settings.BUY_KAFKA_ACK_TIMEOUT
         )
         outcome = Outcome.ACCEPTED if acknowledged else Outcome.PENDING
-        return BuyResult(
+        accepted = BuyResult(
             outcome, _accepted_body(outcome, order_id, sale_id, user_id, quantity, int(result[2]))
         )
+        # buy.lua counted it accepted; accepted_pending says its acknowledgement was late.
+        return accepted, None if acknowledged else Outcome.PENDING
     if kind == "replay":
-        return _replay(result[1].decode(), fingerprint, sale_id, user_id, quantity)
+        return _replay(result[1].decode(), fingerprint, sale_id, user_id, quantity), None
     if kind == Outcome.RATE_LIMITED:
         retry_after = max(1, -(-int(result[1]) // 1000))
-        return BuyResult(Outcome.RATE_LIMITED, _refusal(Outcome.RATE_LIMITED, sale_id).body, retry_after)
+        limited = BuyResult(Outcome.RATE_LIMITED, _refusal(Outcome.RATE_LIMITED, sale_id).body, retry_after)
+        return limited, None
     if kind == Outcome.SOLD_OUT and result[1]:
         accepted_keys = frozenset(k.decode() for k in result[1])
         _sold_out_flags[sale_id] = (time.monotonic() + keys.SOLD_OUT_FLAG_MS / 1000, accepted_keys)
-    return _refusal(Outcome(kind), sale_id)
+    return _refusal(Outcome(kind), sale_id), None
 
 
 def _accepted_body(

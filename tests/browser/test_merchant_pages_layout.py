@@ -56,6 +56,8 @@ def test_the_lists_fit_a_desktop_and_a_phone(site: Page, product: Product, owner
             "/admin/orders/order/",
             "/admin/sales/storefrontkey/",
             f"/admin/sales/sale/{sale.pk}/change/",
+            f"/admin/sales/sale/{sale.pk}/dashboard/",
+            "/admin/dashboard/",
         ):
             site.goto(f"{product.url}{path}")
             assert not scrolls_sideways(site), f"{path} scrolls sideways at {size['width']} px"

@@ -1,5 +1,5 @@
 """The whole product as `make run` starts it: bin/run (supervisord) with every
-process — nginx, granian, daphne, the order consumer, the admitter, Celery worker and beat —
+process — nginx, granian, daphne, the order consumer, the admitter, the dashboard's ticker, Celery worker and beat —
 on free ports, against the test database, Redis databases and Kafka topics.
 
 Tests that need the one address a person uses (the browser tests, the

@@ -61,6 +61,7 @@ class Command(BaseCommand):
                     f"  demo sale       #{sale.pk} {sale.sku}: {sale.quantity} units, {sale.status}",
                     f"  API token       {token}",
                     f"  sale figures    curl -H 'Authorization: Bearer {token}' {base}/api/v1/sales/{sale.pk}",
+                    f"  live dashboard  {base}/admin/sales/sale/{sale.pk}/dashboard/",
                     "",
                 ]
             )

@@ -1,0 +1,1 @@
+"""The live sales dashboard: what a merchant watches, and steers, during the rush."""
