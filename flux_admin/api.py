@@ -8,6 +8,7 @@ the one application error type into HTTP statuses.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,8 @@ from orders.buy.routes import router as buy_router
 from orders.buy.routes import seed_router as seed_buy_router
 from sales.api import router as sales_router
 from sales.compat import router as compat_router
+
+logger = logging.getLogger("django.request")
 
 
 def install_error_handlers(target: NinjaAPI) -> None:
@@ -41,6 +44,15 @@ def install_error_handlers(target: NinjaAPI) -> None:
             request,
             {"status": "invalid", "detail": f"Invalid request: {fields_summary(fields)}", "fields": fields},
             status=422,
+        )
+
+    @target.exception_handler(Exception)
+    def internal_error(request: HttpRequest, error: Exception) -> HttpResponse:
+        # Logged with its traceback, answered without it, in DEBUG too: the API's
+        # clients get JSON they can parse, never a page naming our code.
+        logger.error("Internal error: %s %s", request.method, request.path, exc_info=error)
+        return target.create_response(
+            request, {"status": "error", "detail": "Internal error.", "fields": {}}, status=500
         )
 
     @target.exception_handler(AuthenticationError)

@@ -16,13 +16,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from sales.validation import moment_problem, validate_moment, validate_text
+
 MAX_QUANTITY = 10_000_000
 MAX_PER_USER_LIMIT = 1_000
 MAX_RATE = 1_000_000
 MAX_PRICE = Decimal("1000000.00")
 
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 sku_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z",
+    SKU_PATTERN.removesuffix("$") + r"\Z",
     "Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
 )
 currency_validator = RegexValidator(r"^[A-Z]{3}\Z", "Use a three-letter ISO 4217 code such as EUR or USD.")
@@ -43,7 +46,7 @@ OPEN_STATUSES = (SaleStatus.SCHEDULED, SaleStatus.LIVE, SaleStatus.PAUSED, SaleS
 
 class Sale(models.Model):
     merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales")
-    product_name = models.CharField(max_length=200)
+    product_name = models.CharField(max_length=200, validators=[validate_text])
     sku = models.CharField("SKU", max_length=64, validators=[sku_validator])
     unit_price = models.DecimalField(
         max_digits=10,
@@ -55,8 +58,8 @@ class Sale(models.Model):
         help_text="Units on offer. Once live it can only be raised (restock).",
         validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)],
     )
-    starts_at = models.DateTimeField(null=True, blank=True)
-    ends_at = models.DateTimeField(null=True, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True, validators=[validate_moment])
+    ends_at = models.DateTimeField(null=True, blank=True, validators=[validate_moment])
     per_user_limit = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_PER_USER_LIMIT)]
     )
@@ -111,9 +114,12 @@ class Sale(models.Model):
         return f"{self.product_name} ({self.sku}) #{self.pk}"
 
     def clean(self) -> None:
+        # Runs even when a field failed its own validators: nothing invalid is compared or queried.
+        if any(moment_problem(moment) for moment in (self.starts_at, self.ends_at) if moment):
+            return
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The sale must end after it starts."})
-        if self.sku and self.status in OPEN_STATUSES:
+        if self.sku and sku_validator.regex.match(self.sku) and self.status in OPEN_STATUSES:
             clash = Sale.objects.filter(sku=self.sku, status__in=OPEN_STATUSES).exclude(pk=self.pk)
             if clash.exists():
                 raise ValidationError({"sku": f"Another open sale already sells SKU {self.sku!r}."})
