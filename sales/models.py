@@ -40,6 +40,10 @@ class SaleStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+# The database's constraints, by name: sales.services maps a refusal to its meaning.
+ONE_OPEN_SALE_PER_SKU = "one_open_sale_per_sku"
+ENDS_AFTER_IT_STARTS = "sale_ends_after_it_starts"
+
 # Statuses in which a sale holds live state in Redis and its SKU is taken.
 OPEN_STATUSES = (SaleStatus.SCHEDULED, SaleStatus.LIVE, SaleStatus.PAUSED, SaleStatus.SOLD_OUT)
 
@@ -100,13 +104,13 @@ class Sale(models.Model):
         constraints = [
             # One open sale per SKU: the seed-compatible POST /order finds the sale by SKU.
             models.UniqueConstraint(
-                fields=["sku"], condition=Q(status__in=OPEN_STATUSES), name="one_open_sale_per_sku"
+                fields=["sku"], condition=Q(status__in=OPEN_STATUSES), name=ONE_OPEN_SALE_PER_SKU
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True)
                 | Q(starts_at__isnull=True)
                 | Q(ends_at__gt=models.F("starts_at")),
-                name="sale_ends_after_it_starts",
+                name=ENDS_AFTER_IT_STARTS,
             ),
         ]
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from infra.errors import ApplicationError, fields_summary
 from infra.kafka import orders_backlog
 from sales import live
-from sales.models import OPEN_STATUSES, Sale, SaleStatus
+from sales.models import ENDS_AFTER_IT_STARTS, ONE_OPEN_SALE_PER_SKU, OPEN_STATUSES, Sale, SaleStatus
 from sales.storefront import storefront_keys_mirror
 
 if TYPE_CHECKING:
@@ -57,16 +57,35 @@ def _invalid(error: ValidationError) -> ApplicationError:
     return ApplicationError("invalid", f"Invalid sale: {fields_summary(fields)}", fields=fields)
 
 
+def _constraint_refusal(error: IntegrityError, sale: Sale) -> ApplicationError:
+    """The refusal a database constraint stands for, found by the constraint's name
+    (a concurrent writer can get past the model's own checks; the row cannot).
+    Any other integrity error is not a refusal we know: it goes up as it is."""
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    if constraint == ONE_OPEN_SALE_PER_SKU:
+        return ApplicationError(
+            "conflict",
+            f"Sale {sale.pk or '(new)'}: another open sale of yours already sells SKU {sale.sku!r}.",
+            fields={"sku": ["already on sale"]},
+        )
+    if constraint == ENDS_AFTER_IT_STARTS:
+        return ApplicationError(
+            "invalid",
+            "Invalid sale: ends_at: The sale must end after it starts.",
+            fields={"ends_at": ["The sale must end after it starts."]},
+        )
+    raise error
+
+
 def _validate_and_save(sale: Sale) -> None:
     try:
         sale.full_clean(exclude=["merchant"])
-        sale.save()
+        with transaction.atomic():  # a savepoint: a refused row leaves the outer transaction usable
+            sale.save()
     except ValidationError as error:
         raise _invalid(error) from error
-    except IntegrityError as error:  # a concurrent writer took the SKU between check and insert
-        raise ApplicationError(
-            "invalid", "Another open sale already sells this SKU.", fields={"sku": ["already on sale"]}
-        ) from error
+    except IntegrityError as error:
+        raise _constraint_refusal(error, sale) from error
 
 
 @transaction.atomic
@@ -163,9 +182,7 @@ def _save(sale: Sale) -> None:
         with transaction.atomic():  # a savepoint: a refused row leaves the outer transaction usable
             sale.save()
     except IntegrityError as error:
-        raise ApplicationError(
-            "conflict", f"Sale {sale.pk}: another open sale already sells SKU {sale.sku!r}."
-        ) from error
+        raise _constraint_refusal(error, sale) from error
 
 
 def _transition(
@@ -264,7 +281,10 @@ def sale_end(*, sale_id: int, now: datetime | None = None) -> Sale:
 
     def prepare(sale: Sale) -> None:
         sale.ended_at = now
-        if sale.ends_at is None or sale.ends_at > now:
+        # The window closes now; a sale ended before its start never opened, and
+        # keeps the window it was planned with (ended_at says when it ended).
+        started = sale.starts_at is None or sale.starts_at < now
+        if started and (sale.ends_at is None or sale.ends_at > now):
             sale.ends_at = now
 
     def effect(sale: Sale, ever_live: bool) -> None:
