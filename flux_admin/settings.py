@@ -206,6 +206,9 @@ CELERY_BEAT_SCHEDULE = {
 # "accepted, pending" (the reservation stays in the ledger for re-publication).
 BUY_KAFKA_ACK_TIMEOUT = float(env_str("BUY_KAFKA_ACK_TIMEOUT", "1.0"))
 BUY_MAX_BODY_BYTES = env_int("BUY_MAX_BODY_BYTES", 1024)
+# How long an ended sale's live state (figures, ledger, shoppers, waiting room) stays
+# in Redis: longer than the re-publisher and the final report look at it (a day).
+ENDED_SALE_REDIS_SECONDS = env_int("ENDED_SALE_REDIS_SECONDS", 2 * 86400)
 
 # --- who the shopper is (orders/buy/identity.py) -----------------------------------
 # The hosted pages' signed fg_shopper cookie: how long a browser keeps its shopper id.

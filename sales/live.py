@@ -116,6 +116,15 @@ def live_restock(*, sale_id: int, units: int) -> tuple[int, int] | None:
     return (int(result[0]), int(result[1])) if result else None
 
 
+def live_expire(*, sale_id: int, seconds: int) -> int:
+    """Let everything the (ended) sale keeps in Redis expire in `seconds`: its
+    state, bucket, shoppers, ledger, accepted keys and waiting room. Returns how
+    many keys got an expiry (0: the sale has no state)."""
+    sale_keys = [keys.state_key(sale_id), keys.bucket_key(sale_id), *keys.all_keys(sale_id)[2:]]
+    sale_keys += keys.queue_keys(sale_id, *keys.QUEUE_PARTS)
+    return int(run_script("expire", keys=sale_keys, args=[seconds]))  # type: ignore[call-overload]
+
+
 def live_forget(*, sale_id: int) -> None:
     """Delete a sale's fixed keys (a scheduled sale edited before it sold anything)."""
     _redis_call(lambda client: client.delete(*keys.all_keys(sale_id)))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -289,9 +290,12 @@ def sale_end(*, sale_id: int, now: datetime | None = None) -> Sale:
 
     def effect(sale: Sale, ever_live: bool) -> None:
         # An ended sale keeps its state (figures, ledger) with status ended; the
-        # buy script refuses it. A draft never had state: nothing is written.
+        # buy script refuses it... A draft never had state: nothing is written.
         live.live_set_status(sale_id=sale.pk, status=S.ENDED, ends_at=sale.ends_at)
         live.live_release_sku(sale=sale)
+        # ... for a while: Redis must not grow with every sale ever run. Longer than
+        # the re-publisher and the final report look at an ended sale (a day).
+        live.live_expire(sale_id=sale.pk, seconds=settings.ENDED_SALE_REDIS_SECONDS)
 
     return _transition(sale_id, "end", prepare=prepare, effect=effect)
 

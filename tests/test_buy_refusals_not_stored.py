@@ -54,7 +54,9 @@ def test_fresh_keys_against_a_closed_sale_write_nothing_and_meet_the_bucket(
 ) -> None:
     now = timezone.now()
     if closed == "not_started":
-        sale = make_sale(owner, starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2), rate=1, burst=5)
+        sale = make_sale(
+            owner, starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2), rate=1, burst=5
+        )
         services.sale_schedule(sale_id=sale.pk)
     else:
         sale = make_sale(owner, live=True, rate=1, burst=5)
