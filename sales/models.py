@@ -41,7 +41,7 @@ class SaleStatus(models.TextChoices):
 
 
 # The database's constraints, by name: sales.services maps a refusal to its meaning.
-ONE_OPEN_SALE_PER_SKU = "one_open_sale_per_sku"
+ONE_OPEN_SALE_PER_SKU = "one_open_sale_per_merchant_sku"
 ENDS_AFTER_IT_STARTS = "sale_ends_after_it_starts"
 
 # Statuses in which a sale holds live state in Redis and its SKU is taken.
@@ -102,9 +102,10 @@ class Sale(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # One open sale per SKU: the seed-compatible POST /order finds the sale by SKU.
+            # One open sale per SKU and merchant: each merchant's SKUs are their own, and
+            # the seed-compatible POST /order finds the sale by SKU within one merchant's.
             models.UniqueConstraint(
-                fields=["sku"], condition=Q(status__in=OPEN_STATUSES), name=ONE_OPEN_SALE_PER_SKU
+                fields=["merchant", "sku"], condition=Q(status__in=OPEN_STATUSES), name=ONE_OPEN_SALE_PER_SKU
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True)
@@ -124,9 +125,9 @@ class Sale(models.Model):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The sale must end after it starts."})
         if self.sku and sku_validator.regex.match(self.sku) and self.status in OPEN_STATUSES:
-            clash = Sale.objects.filter(sku=self.sku, status__in=OPEN_STATUSES).exclude(pk=self.pk)
-            if clash.exists():
-                raise ValidationError({"sku": f"Another open sale already sells SKU {self.sku!r}."})
+            clash = Sale.objects.filter(merchant_id=self.merchant_id, sku=self.sku, status__in=OPEN_STATUSES)
+            if clash.exclude(pk=self.pk).exists():
+                raise ValidationError({"sku": f"Another open sale of yours already sells SKU {self.sku!r}."})
 
 
 def _hash_token(raw: str) -> str:

@@ -121,7 +121,7 @@ def sale_update(*, sale_id: int, **fields: Any) -> Sale:
     if sale.status == S.SCHEDULED:
         # Nothing is sold before a sale goes live: its state is rewritten whole.
         live.live_forget(sale_id=sale.pk)
-        live.live_release_sku(sale=Sale(pk=sale.pk, sku=previous_sku))
+        live.live_release_sku(sale=Sale(pk=sale.pk, sku=previous_sku, merchant=sale.merchant))
         live.live_arm(sale=sale, status=S.SCHEDULED, remaining_if_new=sale.quantity)
     return sale
 
@@ -393,10 +393,9 @@ def sales_sweep(*, now: datetime | None = None) -> dict[str, list[int]]:
 
 def sale_init(*, merchant: Merchant, sku: str, quantity: int, unit_price: Any) -> Sale:
     """The seed's POST /init: end this merchant's open sale of the SKU, if any,
-    and start a fresh live one with `quantity` units."""
-    open_sale = Sale.objects.filter(sku=sku, status__in=OPEN_STATUSES).first()
-    if open_sale is not None and open_sale.merchant_id != merchant.pk:
-        raise ApplicationError("conflict", f"SKU {sku!r} is on sale by another merchant.")
+    and start a fresh live one with `quantity` units (another merchant's sales of
+    the same SKU are theirs: SKUs are each merchant's own)."""
+    open_sale = Sale.objects.filter(merchant=merchant, sku=sku, status__in=OPEN_STATUSES).first()
     # A draft does not hold the SKU: the new sale is validated before the old one ends.
     sale = sale_create(merchant=merchant, product_name=sku, sku=sku, quantity=quantity, unit_price=unit_price)
     if open_sale is not None:
