@@ -10,6 +10,7 @@ databases and Kafka topics, so a test run never touches the demo's data.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     # django-ninja's templates and static files: with it installed, /api/docs serves
     # its bundled Swagger UI from STATIC_URL; without it ninja falls back to a CDN.
     "ninja",
+    # Sign-in throttling (below, "sign-in").
+    "axes",
     "sales",
     "orders",
     "waitingroom",
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "flux_admin.urls"
@@ -146,6 +151,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+
+# --- sign-in throttling (django-axes) ------------------------------------------------
+# Failed sign-ins are counted per merchant name and client address (in PostgreSQL,
+# shared by every web process): after LOGIN_FAILURE_LIMIT failures that pair is
+# refused, the right password included, for LOGIN_LOCKOUT_MINUTES. Per pair, not
+# per name alone, so that an attacker cannot lock a merchant out of their console
+# from elsewhere; a guesser rotating addresses is slowed by each one's limit.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "flux_admin.auth.sign_in_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are what count; no row per successful sign-in
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
