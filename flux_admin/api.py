@@ -11,6 +11,8 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from ninja import NinjaAPI, Swagger
@@ -96,6 +98,9 @@ api = NinjaAPI(
     description="Flash-sale engine: the merchant sales API and the buy API.",
     urls_namespace="api",
     docs=SwaggerWithCsrf(),
+    # In production /api/docs and /api/openapi.json are for signed-in merchants and
+    # operators (the admin's sign-in); in development anyone on the machine reads them.
+    docs_decorator=staff_member_required if settings.PRODUCTION else None,
 )
 api.add_router("/v1/sales", sales_router)
 api.add_router("/v1/sales", buy_router)

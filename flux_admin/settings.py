@@ -34,12 +34,26 @@ if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len
         "production needs SECRET_KEY set to a random value of at least 32 characters, not the development key"
     )
 DEBUG = env_bool("DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG shows tracebacks and settings to anyone: it is refused in production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HTTPS. granian listens only on Unix sockets that nginx (bin/proxy) reaches, and
+# nginx sets X-Forwarded-Proto on every request (its own scheme, or with
+# FLUX_PROXY_TRUST_FORWARDED_PROTO the one a TLS terminator in front of it sent):
+# production trusts that header to tell HTTPS. The buy fast lane follows the same
+# settings (orders/buy/lane.py).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", PRODUCTION) else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 86400 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 # --- applications -------------------------------------------------------------
 
@@ -195,6 +209,8 @@ LOGGING = {
                 "celery.beat",
                 "kafka",
                 "confluent_kafka",
+                # django-axes says at INFO that each successful sign-in reset no failures.
+                "axes",
             )
         },
         # A 409 sold out or a 302 to the waiting room is the buy API's everyday answer,
