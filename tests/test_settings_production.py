@@ -57,7 +57,6 @@ def test_production_refuses_debug() -> None:
 DOCUMENTED_PRODUCTION = {
     "FLUX_ENV": "production",
     "ALLOWED_HOSTS": "shop.example",
-    "CSRF_TRUSTED_ORIGINS": "https://shop.example",
     "SECURE_HSTS_PRELOAD": "true",
 }
 

@@ -34,7 +34,9 @@ from orders.buy.outcomes import Outcome
 from orders.buy.schemas import BuyIn, BuyOut, OrderIn
 from sales.keys import DEMO_SKU_OWNER
 
-RESPONSES = {code: BuyOut for code in sorted({outcome.http_status for outcome in Outcome} | {400, 413})}
+# Every status the buy routes answer: the outcomes' own, 400 (key), 413 (size), and 429
+# (rate_limited to a client asking for JSON).
+RESPONSES = {code: BuyOut for code in sorted({outcome.http_status for outcome in Outcome} | {400, 413, 429})}
 BUY_DOC = """Buy `quantity` units for the shopper the request proves: the hosted pages' `fg_shopper`
 cookie, or an `X-Shopper-Token` signed with the merchant's storefront key (README, "Who the shopper is");
 a body `user_id` names the shopper only in demo mode. Send a unique `Idempotency-Key` (or the seed's
@@ -50,8 +52,26 @@ which would follow a 302 silently) gets 429 `rate_limited` instead, with `waitin
 `idempotency_key_reused`; 401 `shopper_required` (no proof of the shopper) or `shopper_invalid` (a
 tampered cookie; a forged, expired or revoked token, or another merchant's); 404 unknown sale;
 413 body too large; 503 `unavailable` (`Retry-After`)."""
+
+
+def _header(name: str, description: str, *, required: bool = False, pattern: str | None = None) -> dict:
+    schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
+    return {"in": "header", "name": name, "required": required, "description": description, "schema": schema}
+
+
+# The buy route's body and headers, as the edge reads them by hand (not through ninja's parameters).
 BUY_REQUEST_BODY = {
-    "requestBody": {"required": True, "content": {"application/json": {"schema": BuyIn.model_json_schema()}}}
+    "requestBody": {"required": True, "content": {"application/json": {"schema": BuyIn.model_json_schema()}}},
+    "parameters": [
+        _header(
+            "Idempotency-Key",
+            "One per purchase intent, the same when retrying it (the seed's x-idempotency-key works too).",
+            required=True,
+            pattern="^" + decision.IDEMPOTENCY_KEY_PATTERN.pattern.removesuffix("\\Z") + "$",
+        ),
+        _header("X-Shopper-Token", "<key id>.<shopper ref>.<expires>.<hex HMAC-SHA256>, signed by the shop."),
+        _header("Admission-Token", "The waiting room's admission (single use, short-lived)."),
+    ],
 }
 
 
