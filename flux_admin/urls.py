@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import path, re_path
 from django.views.generic import RedirectView, TemplateView
 
-from flux_admin.api import api, compat_api
+from flux_admin.api import api, api_not_found, compat_api
 from flux_admin.health import healthz
 from waitingroom.urls import urlpatterns as waitingroom_urls
 
@@ -23,6 +23,7 @@ urlpatterns = [
     # The buy routes are answered in front of Django by the fast lane (flux_admin/wsgi.py,
     # orders/buy/lane.py); Django serves them only when the lane hands a request over.
     path("api/", api.urls),
+    re_path(r"^api/(?P<unmatched>[\s\S]*)\Z", api_not_found),  # any character, line breaks too
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     *waitingroom_urls,

@@ -52,7 +52,7 @@ def sale_out(sale: Sale, figures: selectors.SaleFigures | None = None) -> SaleOu
 
 @router.post("", response={201: SaleOut, **ERRORS}, auth=merchant_auth, summary="Create a sale (draft)")
 def create_sale(request: HttpRequest, payload: SaleIn) -> Status[SaleOut]:
-    sale = services.sale_create(merchant=request.user, **payload.dict())
+    sale = services.sale_create(merchant=request.user, **payload.model_dump())
     return Status(201, sale_out(sale))
 
 
@@ -81,7 +81,7 @@ def get_sale(request: HttpRequest, sale_id: SaleId) -> SaleOut:
 )
 def update_sale(request: HttpRequest, sale_id: SaleId, payload: SalePatch) -> SaleOut:
     selectors.sale_get(user=request.user, sale_id=sale_id)
-    sale = services.sale_update(sale_id=sale_id, **payload.dict(exclude_unset=True))
+    sale = services.sale_update(sale_id=sale_id, **payload.model_dump(exclude_unset=True))
     return sale_out(sale)
 
 

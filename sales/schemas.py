@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import BaseModel, ConfigDict
 
 from sales.models import MAX_PER_USER_LIMIT, MAX_PRICE, MAX_QUANTITY, MAX_RATE, SKU_PATTERN
 from sales.validation import Moment, StrictInt, Text
@@ -22,7 +23,16 @@ PerUserLimit = StrictInt(1, MAX_PER_USER_LIMIT)
 Rate = StrictInt(1, MAX_RATE)
 
 
-class SaleIn(Schema):
+class Body(BaseModel):
+    """A request body: a JSON object with only the documented fields. Plain
+    pydantic, not ninja's Schema, whose validator for ORM objects read any value
+    (a bare number, a list) as an object with every field missing: a PATCH of
+    `1249` was taken as an empty edit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SaleIn(Body):
     product_name: ProductName  # type: ignore[valid-type]
     sku: Sku  # type: ignore[valid-type]
     unit_price: Price
@@ -36,7 +46,7 @@ class SaleIn(Schema):
     burst: Rate = 2000  # type: ignore[valid-type]
 
 
-class SalePatch(Schema):
+class SalePatch(Body):
     product_name: ProductName | None = None  # type: ignore[valid-type]
     sku: Sku | None = None  # type: ignore[valid-type]
     unit_price: Price | None = None
@@ -50,7 +60,7 @@ class SalePatch(Schema):
     burst: Rate | None = None  # type: ignore[valid-type]
 
 
-class RestockIn(Schema):
+class RestockIn(Body):
     units: StrictInt(1, MAX_QUANTITY) = Field(description="Units to add (≥ 1).")  # type: ignore[valid-type]
 
 
@@ -86,7 +96,7 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
-class InitIn(Schema):
+class InitIn(Body):
     """The seed's POST /init body."""
 
     productId: Sku  # type: ignore[valid-type]

@@ -113,3 +113,26 @@ def test_an_unexpected_error_is_json_without_a_traceback(owner, settings, monkey
     assert response["Content-Type"].startswith("application/json")
     assert response.json() == {"status": "error", "detail": "Internal error.", "fields": {}}
     assert b"secret detail" not in response.content and b"Traceback" not in response.content
+
+
+@pytest.mark.parametrize("body", ["\u0000", "{", "not json"])
+def test_a_body_that_is_not_json_is_400_in_the_error_shape(owner, body: str) -> None:
+    response = api_client(owner).post("/api/v1/sales", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["status"] == "malformed" and response.json()["fields"] == {}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sales/null,null/pause", "/api/v1/sales/%1B%0Ax/pause"])
+def test_an_api_path_that_names_no_route_is_a_json_404(owner, path: str) -> None:
+    response = api_client(owner).post(path)
+    assert response.status_code == 404
+    assert response.json()["status"] == "not_found"
+
+
+@pytest.mark.parametrize("body", ["1249", "[]", '"text"', "null", '{"product_name": "x", "colour": "red"}'])
+def test_a_patch_that_is_not_an_object_of_known_fields_is_422(owner, body: str) -> None:
+    client = api_client(owner)
+    sale = make_sale(owner)
+    response = client.patch(f"/api/v1/sales/{sale.pk}", body, content_type="application/json")
+    assert response.status_code in (400, 422), response.content
+    assert Sale.objects.get(pk=sale.pk).updated_at == sale.updated_at
