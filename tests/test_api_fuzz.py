@@ -7,7 +7,7 @@ headers, body) and none may be a 5xx.
 To reach more than "not found", a generated sale id is often swapped for one of
 a few real sales of the merchant (live, scheduled, draft), and a buy's generated
 X-Shopper-Token often for a valid one. Bounded in time: FUZZ_EXAMPLES examples
-per operation (default 150; measured about 80 s for the whole file on 2 cores), no example database kept between runs.
+per operation (default 150), no example database kept between runs.
 """
 
 from __future__ import annotations
