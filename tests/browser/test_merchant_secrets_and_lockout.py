@@ -25,7 +25,9 @@ def test_a_new_api_token_is_shown_once(
     expect(page.locator(".errornote")).to_contain_text("shown only on this page")
     token = page.locator("code.flux-secret").inner_text()
     assert re.fullmatch(r"fg_[A-Za-z0-9_-]{20,}", token), token
-    answer = page.request.get(f"{fresh_product.url}/api/v1/sales", headers={"Authorization": f"Bearer {token}"})
+    answer = page.request.get(
+        f"{fresh_product.url}/api/v1/sales", headers={"Authorization": f"Bearer {token}"}
+    )
     assert answer.status == 200
 
     page.get_by_role("link", name="Done, I copied it").click()
