@@ -8,18 +8,24 @@ the one application error type into HTTP statuses.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from infra.errors import ApplicationError, fields_of, fields_summary, http_status
 from orders.buy.routes import router as buy_router
 from orders.buy.routes import seed_router as seed_buy_router
 from sales.api import router as sales_router
 from sales.compat import router as compat_router
+
+logger = logging.getLogger("django.request")
 
 
 def install_error_handlers(target: NinjaAPI) -> None:
@@ -43,6 +49,24 @@ def install_error_handlers(target: NinjaAPI) -> None:
             status=422,
         )
 
+    @target.exception_handler(HttpError)
+    def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+        # ninja's own refusals (a body that is not JSON: 400; a session call without
+        # its CSRF token: 403) in the one error shape, which the schema documents.
+        code = {400: "malformed", 403: "forbidden"}.get(error.status_code, "error")
+        return target.create_response(
+            request, {"status": code, "detail": str(error), "fields": {}}, status=error.status_code
+        )
+
+    @target.exception_handler(Exception)
+    def internal_error(request: HttpRequest, error: Exception) -> HttpResponse:
+        # Logged with its traceback, answered without it, in DEBUG too: the API's
+        # clients get JSON they can parse, never a page naming our code.
+        logger.error("Internal error: %s %s", request.method, request.path, exc_info=error)
+        return target.create_response(
+            request, {"status": "error", "detail": "Internal error.", "fields": {}}, status=500
+        )
+
     @target.exception_handler(AuthenticationError)
     def unauthorized(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
         return target.create_response(
@@ -54,6 +78,14 @@ def install_error_handlers(target: NinjaAPI) -> None:
             },
             status=http_status("unauthorized"),
         )
+
+
+@csrf_exempt  # nothing is done: a POST is told "not found", not "CSRF failed"
+def api_not_found(request: HttpRequest, unmatched: str = "") -> HttpResponse:
+    """A path under /api/ that names no route (/api/v1/sales/abc): JSON like every
+    other API answer, not Django's HTML page."""
+    body = {"status": "not_found", "detail": f"No API route {request.path}.", "fields": {}}
+    return HttpResponse(json.dumps(body), status=404, content_type="application/json")
 
 
 class SwaggerWithCsrf(Swagger):
@@ -84,6 +116,9 @@ api = NinjaAPI(
     description="Flash-sale engine: the merchant sales API and the buy API.",
     urls_namespace="api",
     docs=SwaggerWithCsrf(),
+    # In production /api/docs and /api/openapi.json are for signed-in merchants and
+    # operators (the admin's sign-in); in development anyone on the machine reads them.
+    docs_decorator=staff_member_required if settings.PRODUCTION else None,
 )
 api.add_router("/v1/sales", sales_router)
 api.add_router("/v1/sales", buy_router)

@@ -10,6 +10,7 @@ databases and Kafka topics, so a test run never touches the demo's data.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -33,12 +34,26 @@ if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len
         "production needs SECRET_KEY set to a random value of at least 32 characters, not the development key"
     )
 DEBUG = env_bool("DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG shows tracebacks and settings to anyone: it is refused in production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HTTPS. granian listens only on Unix sockets that nginx (bin/proxy) reaches, and
+# nginx sets X-Forwarded-Proto on every request (its own scheme, or with
+# FLUX_PROXY_TRUST_FORWARDED_PROTO the one a TLS terminator in front of it sent):
+# production trusts that header to tell HTTPS. The buy fast lane follows the same
+# settings (orders/buy/lane.py).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", PRODUCTION) else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 86400 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 # --- applications -------------------------------------------------------------
 
@@ -53,6 +68,8 @@ INSTALLED_APPS = [
     # django-ninja's templates and static files: with it installed, /api/docs serves
     # its bundled Swagger UI from STATIC_URL; without it ninja falls back to a CDN.
     "ninja",
+    # Sign-in throttling (below, "sign-in").
+    "axes",
     "sales",
     "orders",
     "waitingroom",
@@ -61,12 +78,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "flux_admin.middleware.RefuseNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "flux_admin.urls"
@@ -147,6 +167,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/admin/login/"
 
+# --- sign-in throttling (django-axes) ------------------------------------------------
+# Failed sign-ins are counted per merchant name and client address (in PostgreSQL,
+# shared by every web process): after LOGIN_FAILURE_LIMIT failures that pair is
+# refused, the right password included, for LOGIN_LOCKOUT_MINUTES. Per pair, not
+# per name alone, so that an attacker cannot lock a merchant out of their console
+# from elsewhere; a guesser rotating addresses is slowed by each one's limit.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "flux_admin.auth.sign_in_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are what count; no row per successful sign-in
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -171,6 +210,8 @@ LOGGING = {
                 "celery.beat",
                 "kafka",
                 "confluent_kafka",
+                # django-axes says at INFO that each successful sign-in reset no failures.
+                "axes",
             )
         },
         # A 409 sold out or a 302 to the waiting room is the buy API's everyday answer,
@@ -206,6 +247,9 @@ CELERY_BEAT_SCHEDULE = {
 # "accepted, pending" (the reservation stays in the ledger for re-publication).
 BUY_KAFKA_ACK_TIMEOUT = float(env_str("BUY_KAFKA_ACK_TIMEOUT", "1.0"))
 BUY_MAX_BODY_BYTES = env_int("BUY_MAX_BODY_BYTES", 1024)
+# How long an ended sale's live state (figures, ledger, shoppers, waiting room) stays
+# in Redis: longer than the re-publisher and the final report look at it (a day).
+ENDED_SALE_REDIS_SECONDS = env_int("ENDED_SALE_REDIS_SECONDS", 2 * 86400)
 
 # --- who the shopper is (orders/buy/identity.py) -----------------------------------
 # The hosted pages' signed fg_shopper cookie: how long a browser keeps its shopper id.

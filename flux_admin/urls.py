@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView, TemplateView
 
 from dashboard.metrics import metrics
-from flux_admin.api import api, compat_api
+from flux_admin.api import api, api_not_found, compat_api
 from flux_admin.health import healthz
 from waitingroom.urls import urlpatterns as waitingroom_urls
 
@@ -24,6 +24,7 @@ urlpatterns = [
     # The buy routes are answered in front of Django by the fast lane (flux_admin/wsgi.py,
     # orders/buy/lane.py); Django serves them only when the lane hands a request over.
     path("api/", api.urls),
+    re_path(r"^api/(?P<unmatched>[\s\S]*)\Z", api_not_found),  # any character, line breaks too
     # The live dashboard's pages live under /admin/ but are not ModelAdmin views:
     # before the admin's URLs, whose catch-all would send /admin/sales/sale/1/dashboard/
     # to the sale's change page.

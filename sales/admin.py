@@ -434,6 +434,40 @@ class SaleAdmin(MerchantScopedAdmin):
         return None
 
 
+class SecretShownOnce(MerchantScopedAdmin):
+    """Add makes a secret (an API token, a storefront key's secret) that is shown
+    once, on the answer to the form itself. Not as a message: messages wait in
+    the session (MESSAGE_STORAGE) until the next page, which put the secret in
+    plain text in django_session. save_model hands the secret over on the request."""
+
+    secret_warning = "Copy it now: it is shown only on this page, and never again."
+
+    def show_secret(self, request: HttpRequest, title: str, secrets: list[tuple[str, str]]) -> None:
+        request.flux_secret_shown = (title, secrets)  # type: ignore[attr-defined]
+
+    def response_add(
+        self, request: HttpRequest, obj: Any, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        shown = getattr(request, "flux_secret_shown", None)
+        if shown is None:
+            return super().response_add(request, obj, post_url_continue)
+        title, secrets = shown
+        opts = self.model._meta
+        # The admin's views are never_cache: the page is kept in no browser or proxy cache.
+        return TemplateResponse(
+            request,
+            "admin/sales/secret_shown.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": opts,
+                "secrets": secrets,
+                "warning": self.secret_warning,
+                "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            },
+        )
+
+
 class MerchantTokenForm(forms.ModelForm):
     class Meta:
         model = MerchantToken
@@ -441,7 +475,7 @@ class MerchantTokenForm(forms.ModelForm):
 
 
 @admin.register(MerchantToken)
-class MerchantTokenAdmin(MerchantScopedAdmin):
+class MerchantTokenAdmin(SecretShownOnce):
     list_display = ["name", "hint", "merchant", "created", "last_used"]
     form = MerchantTokenForm
 
@@ -456,7 +490,7 @@ class MerchantTokenAdmin(MerchantScopedAdmin):
     ) -> None:
         token, raw = MerchantToken.issue(merchant=request.user, name=form.cleaned_data["name"])
         obj.pk = token.pk
-        messages.warning(request, f"Your new API token (shown only now, copy it): {raw}")
+        self.show_secret(request, "Your new API token", [("API token", raw)])
 
 
 class StorefrontKeyForm(forms.ModelForm):
@@ -466,7 +500,7 @@ class StorefrontKeyForm(forms.ModelForm):
 
 
 @admin.register(StorefrontKey)
-class StorefrontKeyAdmin(MerchantScopedAdmin):
+class StorefrontKeyAdmin(SecretShownOnce):
     """Storefront keys: created here (the secret shown once), revoked by deleting."""
 
     list_display = ["name", "key_id", "created"]
@@ -486,11 +520,7 @@ class StorefrontKeyAdmin(MerchantScopedAdmin):
     ) -> None:
         key, secret = storefront_key_create(merchant=request.user, name=form.cleaned_data["name"])
         obj.pk, obj.key_id = key.pk, key.key_id  # what the admin's log and message name
-        messages.warning(
-            request,
-            f"Your new storefront key (the secret is shown only now, copy it): key id {key.key_id}, "
-            f"secret {secret}",
-        )
+        self.show_secret(request, "Your new storefront key", [("key id", key.key_id), ("secret", secret)])
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:

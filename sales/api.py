@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Path, Router
 from ninja.responses import Status
 
 from sales import selectors, services
@@ -13,7 +15,18 @@ from sales.schemas import ErrorOut, RestockIn, SaleIn, SaleOut, SalePatch
 
 router = Router(tags=["sales"])
 
-ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+# 400: a body that is not JSON; 403: a signed-in session's call without its CSRF token.
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    503: ErrorOut,
+}
+# A sale id is a PostgreSQL bigint.
+SaleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def sale_out(sale: Sale, figures: selectors.SaleFigures | None = None) -> SaleOut:
@@ -39,7 +52,7 @@ def sale_out(sale: Sale, figures: selectors.SaleFigures | None = None) -> SaleOu
 
 @router.post("", response={201: SaleOut, **ERRORS}, auth=merchant_auth, summary="Create a sale (draft)")
 def create_sale(request: HttpRequest, payload: SaleIn) -> Status[SaleOut]:
-    sale = services.sale_create(merchant=request.user, **payload.dict())
+    sale = services.sale_create(merchant=request.user, **payload.model_dump())
     return Status(201, sale_out(sale))
 
 
@@ -56,7 +69,7 @@ def list_sales(request: HttpRequest) -> list[SaleOut]:
     auth=merchant_auth,
     summary="A sale with live figures",
 )
-def get_sale(request: HttpRequest, sale_id: int) -> SaleOut:
+def get_sale(request: HttpRequest, sale_id: SaleId) -> SaleOut:
     return sale_out(selectors.sale_get(user=request.user, sale_id=sale_id))
 
 
@@ -66,14 +79,14 @@ def get_sale(request: HttpRequest, sale_id: int) -> SaleOut:
     auth=merchant_auth,
     summary="Edit a draft or scheduled sale; a running one's rates only (admission_rate, rate, burst)",
 )
-def update_sale(request: HttpRequest, sale_id: int, payload: SalePatch) -> SaleOut:
+def update_sale(request: HttpRequest, sale_id: SaleId, payload: SalePatch) -> SaleOut:
     selectors.sale_get(user=request.user, sale_id=sale_id)
-    sale = services.sale_update(sale_id=sale_id, **payload.dict(exclude_unset=True))
+    sale = services.sale_update(sale_id=sale_id, **payload.model_dump(exclude_unset=True))
     return sale_out(sale)
 
 
 def _transition_endpoint(action: str, service: object, summary: str) -> None:
-    def endpoint(request: HttpRequest, sale_id: int) -> SaleOut:
+    def endpoint(request: HttpRequest, sale_id: SaleId) -> SaleOut:
         selectors.sale_get(user=request.user, sale_id=sale_id)  # 404 unless it is yours
         return sale_out(service(sale_id=sale_id))  # type: ignore[operator]
 
@@ -96,6 +109,6 @@ _transition_endpoint(
 @router.post(
     "/{int:sale_id}/restock", response={200: SaleOut, **ERRORS}, auth=merchant_auth, summary="Add units"
 )
-def restock_sale(request: HttpRequest, sale_id: int, payload: RestockIn) -> SaleOut:
+def restock_sale(request: HttpRequest, sale_id: SaleId, payload: RestockIn) -> SaleOut:
     selectors.sale_get(user=request.user, sale_id=sale_id)
     return sale_out(services.sale_restock(sale_id=sale_id, units=payload.units))

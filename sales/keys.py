@@ -18,7 +18,9 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
                              upper bound in ms -> requests, and sum_us (orders/buy/tally.py)
     fg:{42}:dashboard        list: the live dashboard's points, oldest first, one a second
                              (JSON; dashboard/ticker.py appends, bounded, expires after the sale)
-    fg:sku:<sku>             string: id of the open sale selling <sku>
+    fg:sku:<merchant>:<sku>  string: id of the merchant's open sale selling <sku>; <merchant>
+                             is the merchant's id, and also "demo" for the demo merchant's
+                             (FLUX_DEMO_MERCHANT) sales, whom the seed's anonymous /order reaches
     fg:storefront-keys       hash: storefront key id -> "<merchant id>|<secret>", the mirror
                              of sales.StorefrontKey the buy path reads (orders/buy/identity.py)
 
@@ -134,10 +136,16 @@ def dashboard_key(sale_id: int) -> str:
     return f"{sale_tag(sale_id)}:dashboard"
 
 
-def sku_key(sku: str) -> str:
-    """SKU -> id of the open sale selling it (the seed-compatible POST /order).
-    Not hash-tagged: no script touches it together with a sale's keys."""
-    return f"{PREFIX}:sku:{sku}"
+# The SKU namespace of the demo merchant (FLUX_DEMO_MERCHANT): what the seed's /order
+# reaches when no storefront token names a merchant.
+DEMO_SKU_OWNER = "demo"
+
+
+def sku_key(owner: int | str, sku: str) -> str:
+    """A merchant's SKU -> id of their open sale selling it (the seed-compatible
+    POST /order). `owner`: the merchant's id, or DEMO_SKU_OWNER. Not hash-tagged:
+    no script touches it together with a sale's keys."""
+    return f"{PREFIX}:sku:{owner}:{sku}"
 
 
 def storefront_keys_key() -> str:

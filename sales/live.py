@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import redis
+from django.conf import settings
 
 from infra.clients import lua_source, redis_client, redis_script
 from infra.errors import ServiceUnavailable
@@ -83,16 +84,30 @@ def live_arm(*, sale: Sale, status: str, remaining_if_new: int) -> tuple[int, in
     remaining, sold, created = run_script(
         "arm", keys=[keys.state_key(sale.pk)], args=[status, remaining_if_new, *_config(sale)]
     )
-    _redis_call(lambda client: client.set(keys.sku_key(sale.sku), sale.pk))
+    _redis_call(lambda client: client.mset({key: sale.pk for key in _sku_keys(sale)}))
     return int(remaining), int(sold), bool(created)
 
 
+def _sku_keys(sale: Sale) -> list[str]:
+    """Where the seed's /order finds the sale by SKU: its merchant's namespace, and
+    the demo namespace for the demo merchant's sales."""
+    found = [keys.sku_key(sale.merchant_id, sale.sku)]
+    if sale.merchant.get_username() == settings.FLUX_DEMO_MERCHANT:
+        found.append(keys.sku_key(keys.DEMO_SKU_OWNER, sale.sku))
+    return found
+
+
 def live_release_sku(*, sale: Sale) -> None:
-    """The sale no longer sells its SKU (it ended). Only this sale's entry is
-    removed: the row lock held by the caller keeps any other sale of the SKU
-    from going live meanwhile (one open sale per SKU)."""
-    key = keys.sku_key(sale.sku)
-    _redis_call(lambda client: client.get(key) == str(sale.pk).encode() and client.delete(key))
+    """The sale no longer sells its SKU (it ended). Only this sale's entries are
+    removed: the row lock held by the caller keeps any other sale of the merchant's
+    SKU from going live meanwhile (one open sale per SKU and merchant)."""
+
+    def release(client: redis.Redis) -> None:
+        for key in _sku_keys(sale):
+            if client.get(key) == str(sale.pk).encode():
+                client.delete(key)
+
+    _redis_call(release)
 
 
 def live_set_status(*, sale_id: int, status: str, ends_at: datetime | None = None) -> str | None:
@@ -114,6 +129,15 @@ def live_set_rates(*, sale_id: int, rates: dict[str, int]) -> bool:
 def live_restock(*, sale_id: int, units: int) -> tuple[int, int] | None:
     result = run_script("restock", keys=[keys.state_key(sale_id)], args=[units, keys.SOLD_OUT_FLAG_MS + 100])
     return (int(result[0]), int(result[1])) if result else None
+
+
+def live_expire(*, sale_id: int, seconds: int) -> int:
+    """Let everything the (ended) sale keeps in Redis expire in `seconds`: its
+    state, bucket, shoppers, ledger, accepted keys and waiting room. Returns how
+    many keys got an expiry (0: the sale has no state)."""
+    sale_keys = [keys.state_key(sale_id), keys.bucket_key(sale_id), *keys.all_keys(sale_id)[2:]]
+    sale_keys += keys.queue_keys(sale_id, *keys.QUEUE_PARTS)
+    return int(run_script("expire", keys=sale_keys, args=[seconds]))  # type: ignore[call-overload]
 
 
 def live_forget(*, sale_id: int) -> None:

@@ -132,10 +132,19 @@ def merchant_create(*, username: str, password: str, email: str = "") -> Merchan
     """A merchant signs in to the admin pages (is_staff) with the Merchants
     group's permissions; sales.admin scopes every row to its owner."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
 
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
         raise ApplicationError("conflict", f"A user named {username!r} already exists.")
+    try:  # Django's validators (settings.AUTH_PASSWORD_VALIDATORS): length, common, numeric, like the name
+        validate_password(password, user=user_model(username=username, email=email))
+    except ValidationError as error:
+        reasons = list(error.messages)
+        raise ApplicationError(
+            "invalid", f"Weak password: {' '.join(reasons)}", fields={"password": reasons}
+        ) from error
     merchant = user_model.objects.create_user(
         username=username, password=password, email=email, is_staff=True
     )

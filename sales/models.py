@@ -16,13 +16,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from sales.validation import moment_problem, validate_moment, validate_text
+
 MAX_QUANTITY = 10_000_000
 MAX_PER_USER_LIMIT = 1_000
 MAX_RATE = 1_000_000
 MAX_PRICE = Decimal("1000000.00")
 
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 sku_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z",
+    SKU_PATTERN.removesuffix("$") + r"\Z",
     "Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
 )
 currency_validator = RegexValidator(r"^[A-Z]{3}\Z", "Use a three-letter ISO 4217 code such as EUR or USD.")
@@ -37,13 +40,17 @@ class SaleStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+# The database's constraints, by name: sales.services maps a refusal to its meaning.
+ONE_OPEN_SALE_PER_SKU = "one_open_sale_per_merchant_sku"
+ENDS_AFTER_IT_STARTS = "sale_ends_after_it_starts"
+
 # Statuses in which a sale holds live state in Redis and its SKU is taken.
 OPEN_STATUSES = (SaleStatus.SCHEDULED, SaleStatus.LIVE, SaleStatus.PAUSED, SaleStatus.SOLD_OUT)
 
 
 class Sale(models.Model):
     merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales")
-    product_name = models.CharField(max_length=200)
+    product_name = models.CharField(max_length=200, validators=[validate_text])
     sku = models.CharField("SKU", max_length=64, validators=[sku_validator])
     unit_price = models.DecimalField(
         max_digits=10,
@@ -55,8 +62,8 @@ class Sale(models.Model):
         help_text="Units on offer. Once live it can only be raised (restock).",
         validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)],
     )
-    starts_at = models.DateTimeField(null=True, blank=True)
-    ends_at = models.DateTimeField(null=True, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True, validators=[validate_moment])
+    ends_at = models.DateTimeField(null=True, blank=True, validators=[validate_moment])
     per_user_limit = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_PER_USER_LIMIT)]
     )
@@ -95,15 +102,16 @@ class Sale(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # One open sale per SKU: the seed-compatible POST /order finds the sale by SKU.
+            # One open sale per SKU and merchant: each merchant's SKUs are their own, and
+            # the seed-compatible POST /order finds the sale by SKU within one merchant's.
             models.UniqueConstraint(
-                fields=["sku"], condition=Q(status__in=OPEN_STATUSES), name="one_open_sale_per_sku"
+                fields=["merchant", "sku"], condition=Q(status__in=OPEN_STATUSES), name=ONE_OPEN_SALE_PER_SKU
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True)
                 | Q(starts_at__isnull=True)
                 | Q(ends_at__gt=models.F("starts_at")),
-                name="sale_ends_after_it_starts",
+                name=ENDS_AFTER_IT_STARTS,
             ),
         ]
 
@@ -111,12 +119,15 @@ class Sale(models.Model):
         return f"{self.product_name} ({self.sku}) #{self.pk}"
 
     def clean(self) -> None:
+        # Runs even when a field failed its own validators: nothing invalid is compared or queried.
+        if any(moment_problem(moment) for moment in (self.starts_at, self.ends_at) if moment):
+            return
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The sale must end after it starts."})
-        if self.sku and self.status in OPEN_STATUSES:
-            clash = Sale.objects.filter(sku=self.sku, status__in=OPEN_STATUSES).exclude(pk=self.pk)
-            if clash.exists():
-                raise ValidationError({"sku": f"Another open sale already sells SKU {self.sku!r}."})
+        if self.sku and sku_validator.regex.match(self.sku) and self.status in OPEN_STATUSES:
+            clash = Sale.objects.filter(merchant_id=self.merchant_id, sku=self.sku, status__in=OPEN_STATUSES)
+            if clash.exclude(pk=self.pk).exists():
+                raise ValidationError({"sku": f"Another open sale of yours already sells SKU {self.sku!r}."})
 
 
 def _hash_token(raw: str) -> str:

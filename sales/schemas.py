@@ -1,45 +1,67 @@
-"""Request and response shapes of the sales API. Types are checked here; the
-rules (bounds, SKU syntax, end after start) live once, on the model."""
+"""Request and response shapes of the sales API. Types and bounds are checked
+here, with the model's own limits (so the OpenAPI schema states them); rules
+across fields (end after start, one open sale per SKU) live once, on the model."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime
+from pydantic import BaseModel, ConfigDict
+
+from sales.models import MAX_PER_USER_LIMIT, MAX_PRICE, MAX_QUANTITY, MAX_RATE, SKU_PATTERN
+from sales.validation import Moment, StrictInt, Text
+
+ProductName = Text(200)
+Sku = Text(64, pattern=SKU_PATTERN)
+Currency = Text(3, pattern=r"^[A-Z]{3}$")
+Price = Annotated[Decimal, Field(ge=Decimal("0.01"), le=MAX_PRICE, max_digits=10, decimal_places=2)]
+Quantity = StrictInt(1, MAX_QUANTITY)
+PerUserLimit = StrictInt(1, MAX_PER_USER_LIMIT)
+Rate = StrictInt(1, MAX_RATE)
 
 
-class SaleIn(Schema):
-    product_name: str
-    sku: str
-    unit_price: Decimal
-    currency: str = "EUR"
-    quantity: int
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    per_user_limit: int = 1
-    admission_rate: int = 50
-    rate: int = 1000
-    burst: int = 2000
+class Body(BaseModel):
+    """A request body: a JSON object with only the documented fields. Plain
+    pydantic, not ninja's Schema, whose validator for ORM objects read any value
+    (a bare number, a list) as an object with every field missing: a PATCH of
+    `1249` was taken as an empty edit."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class SalePatch(Schema):
-    product_name: str | None = None
-    sku: str | None = None
-    unit_price: Decimal | None = None
-    currency: str | None = None
-    quantity: int | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    per_user_limit: int | None = None
-    admission_rate: int | None = None
-    rate: int | None = None
-    burst: int | None = None
+class SaleIn(Body):
+    product_name: ProductName  # type: ignore[valid-type]
+    sku: Sku  # type: ignore[valid-type]
+    unit_price: Price
+    currency: Currency = "EUR"  # type: ignore[valid-type]
+    quantity: Quantity  # type: ignore[valid-type]
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    per_user_limit: PerUserLimit = 1  # type: ignore[valid-type]
+    admission_rate: Rate = 50  # type: ignore[valid-type]
+    rate: Rate = 1000  # type: ignore[valid-type]
+    burst: Rate = 2000  # type: ignore[valid-type]
 
 
-class RestockIn(Schema):
-    units: int = Field(description="Units to add (≥ 1).")
+class SalePatch(Body):
+    product_name: ProductName | None = None  # type: ignore[valid-type]
+    sku: Sku | None = None  # type: ignore[valid-type]
+    unit_price: Price | None = None
+    currency: Currency | None = None  # type: ignore[valid-type]
+    quantity: Quantity | None = None  # type: ignore[valid-type]
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    per_user_limit: PerUserLimit | None = None  # type: ignore[valid-type]
+    admission_rate: Rate | None = None  # type: ignore[valid-type]
+    rate: Rate | None = None  # type: ignore[valid-type]
+    burst: Rate | None = None  # type: ignore[valid-type]
+
+
+class RestockIn(Body):
+    units: StrictInt(1, MAX_QUANTITY) = Field(description="Units to add (≥ 1).")  # type: ignore[valid-type]
 
 
 class FiguresOut(Schema):
@@ -74,12 +96,12 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
-class InitIn(Schema):
+class InitIn(Body):
     """The seed's POST /init body."""
 
-    productId: str
-    quantity: int
-    price: Decimal = Decimal("1.00")
+    productId: Sku  # type: ignore[valid-type]
+    quantity: Quantity  # type: ignore[valid-type]
+    price: Price = Decimal("1.00")
 
 
 class InitOut(Schema):

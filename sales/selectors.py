@@ -44,7 +44,10 @@ class SaleFigures:
 
 def _figures(sale: Sale, state: LiveState | None, persisted_orders: int) -> SaleFigures:
     if state is None:
-        return SaleFigures(sale.quantity, 0, sale.quantity, persisted_orders, None)
+        # A draft, a sale whose state was lost, or an ended one whose state expired:
+        # the system of record's figures (units with an order row).
+        sold = sale.persisted_units
+        return SaleFigures(sale.quantity, sold, max(0, sale.quantity - sold), persisted_orders, None)
     return SaleFigures(state.quantity, state.sold, state.remaining, persisted_orders, state.status)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -23,7 +24,7 @@ from django.utils import timezone
 from infra.errors import ApplicationError, fields_summary
 from infra.kafka import orders_backlog
 from sales import live
-from sales.models import OPEN_STATUSES, Sale, SaleStatus
+from sales.models import ENDS_AFTER_IT_STARTS, ONE_OPEN_SALE_PER_SKU, OPEN_STATUSES, Sale, SaleStatus
 from sales.storefront import storefront_keys_mirror
 
 if TYPE_CHECKING:
@@ -57,16 +58,35 @@ def _invalid(error: ValidationError) -> ApplicationError:
     return ApplicationError("invalid", f"Invalid sale: {fields_summary(fields)}", fields=fields)
 
 
+def _constraint_refusal(error: IntegrityError, sale: Sale) -> ApplicationError:
+    """The refusal a database constraint stands for, found by the constraint's name
+    (a concurrent writer can get past the model's own checks; the row cannot).
+    Any other integrity error is not a refusal we know: it goes up as it is."""
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    if constraint == ONE_OPEN_SALE_PER_SKU:
+        return ApplicationError(
+            "conflict",
+            f"Sale {sale.pk or '(new)'}: another open sale of yours already sells SKU {sale.sku!r}.",
+            fields={"sku": ["already on sale"]},
+        )
+    if constraint == ENDS_AFTER_IT_STARTS:
+        return ApplicationError(
+            "invalid",
+            "Invalid sale: ends_at: The sale must end after it starts.",
+            fields={"ends_at": ["The sale must end after it starts."]},
+        )
+    raise error
+
+
 def _validate_and_save(sale: Sale) -> None:
     try:
         sale.full_clean(exclude=["merchant"])
-        sale.save()
+        with transaction.atomic():  # a savepoint: a refused row leaves the outer transaction usable
+            sale.save()
     except ValidationError as error:
         raise _invalid(error) from error
-    except IntegrityError as error:  # a concurrent writer took the SKU between check and insert
-        raise ApplicationError(
-            "invalid", "Another open sale already sells this SKU.", fields={"sku": ["already on sale"]}
-        ) from error
+    except IntegrityError as error:
+        raise _constraint_refusal(error, sale) from error
 
 
 @transaction.atomic
@@ -101,7 +121,7 @@ def sale_update(*, sale_id: int, **fields: Any) -> Sale:
     if sale.status == S.SCHEDULED:
         # Nothing is sold before a sale goes live: its state is rewritten whole.
         live.live_forget(sale_id=sale.pk)
-        live.live_release_sku(sale=Sale(pk=sale.pk, sku=previous_sku))
+        live.live_release_sku(sale=Sale(pk=sale.pk, sku=previous_sku, merchant=sale.merchant))
         live.live_arm(sale=sale, status=S.SCHEDULED, remaining_if_new=sale.quantity)
     return sale
 
@@ -163,9 +183,7 @@ def _save(sale: Sale) -> None:
         with transaction.atomic():  # a savepoint: a refused row leaves the outer transaction usable
             sale.save()
     except IntegrityError as error:
-        raise ApplicationError(
-            "conflict", f"Sale {sale.pk}: another open sale already sells SKU {sale.sku!r}."
-        ) from error
+        raise _constraint_refusal(error, sale) from error
 
 
 def _transition(
@@ -264,14 +282,20 @@ def sale_end(*, sale_id: int, now: datetime | None = None) -> Sale:
 
     def prepare(sale: Sale) -> None:
         sale.ended_at = now
-        if sale.ends_at is None or sale.ends_at > now:
+        # The window closes now; a sale ended before its start never opened, and
+        # keeps the window it was planned with (ended_at says when it ended).
+        started = sale.starts_at is None or sale.starts_at < now
+        if started and (sale.ends_at is None or sale.ends_at > now):
             sale.ends_at = now
 
     def effect(sale: Sale, ever_live: bool) -> None:
         # An ended sale keeps its state (figures, ledger) with status ended; the
-        # buy script refuses it. A draft never had state: nothing is written.
+        # buy script refuses it... A draft never had state: nothing is written.
         live.live_set_status(sale_id=sale.pk, status=S.ENDED, ends_at=sale.ends_at)
         live.live_release_sku(sale=sale)
+        # ... for a while: Redis must not grow with every sale ever run. Longer than
+        # the re-publisher and the final report look at an ended sale (a day).
+        live.live_expire(sale_id=sale.pk, seconds=settings.ENDED_SALE_REDIS_SECONDS)
 
     return _transition(sale_id, "end", prepare=prepare, effect=effect)
 
@@ -369,10 +393,9 @@ def sales_sweep(*, now: datetime | None = None) -> dict[str, list[int]]:
 
 def sale_init(*, merchant: Merchant, sku: str, quantity: int, unit_price: Any) -> Sale:
     """The seed's POST /init: end this merchant's open sale of the SKU, if any,
-    and start a fresh live one with `quantity` units."""
-    open_sale = Sale.objects.filter(sku=sku, status__in=OPEN_STATUSES).first()
-    if open_sale is not None and open_sale.merchant_id != merchant.pk:
-        raise ApplicationError("conflict", f"SKU {sku!r} is on sale by another merchant.")
+    and start a fresh live one with `quantity` units (another merchant's sales of
+    the same SKU are theirs: SKUs are each merchant's own)."""
+    open_sale = Sale.objects.filter(merchant=merchant, sku=sku, status__in=OPEN_STATUSES).first()
     # A draft does not hold the SKU: the new sale is validated before the old one ends.
     sale = sale_create(merchant=merchant, product_name=sku, sku=sku, quantity=quantity, unit_price=unit_price)
     if open_sale is not None:

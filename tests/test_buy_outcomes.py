@@ -17,7 +17,7 @@ from orders.buy import decision
 from sales import services
 from sales.keys import ledger_key, pending_key
 from sales.live import live_state
-from tests.factories import make_sale
+from tests.factories import make_merchant, make_sale
 from tests.support.orders import orders_on_topic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_mode")]
@@ -181,8 +181,9 @@ def test_rate_limited_is_302_to_the_waiting_room(owner) -> None:
     assert b"waiting room" in page.content
 
 
-def test_seed_compatible_order_route(owner) -> None:
-    sale = make_sale(owner, live=True, quantity=1, sku="iphone-15")
+def test_seed_compatible_order_route() -> None:
+    """The seed's anonymous /order reaches the demo merchant's sales (FLUX_DEMO_MERCHANT)."""
+    sale = make_sale(make_merchant("demo"), live=True, quantity=1, sku="iphone-15")
     first = Client().post(
         "/order", {"productId": "iphone-15", "userId": "seed-1"}, content_type="application/json"
     )

@@ -9,14 +9,14 @@ import pytest
 from django.test import Client
 
 from sales.models import SaleStatus
-from tests.factories import ADMIN_SALE_FORM, PASSWORD, api_client, make_sale
+from tests.factories import ADMIN_SALE_FORM, api_client, make_sale
 
 pytestmark = pytest.mark.django_db
 
 
 def signed_in(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

@@ -152,8 +152,9 @@ def test_editing_a_scheduled_sale_rewrites_its_state(owner) -> None:
     assert (state.status, state.quantity, state.remaining, state.rate) == ("scheduled", 40, 40, 9)
 
 
-def test_one_open_sale_per_sku(owner, other_merchant) -> None:
+def test_one_open_sale_per_sku(owner) -> None:
+    """Per merchant: another merchant's SKUs are their own (tests/test_sku_per_merchant.py)."""
     make_sale(owner, live=True, sku="iphone-15")
     with pytest.raises(ApplicationError) as refused:
-        services.sale_go_live(sale_id=make_sale(other_merchant, sku="iphone-15").pk)
+        services.sale_go_live(sale_id=make_sale(owner, sku="iphone-15").pk)
     assert "iphone-15" in refused.value.message

@@ -12,28 +12,31 @@
 --
 -- Decision order:
 --   1. idempotency: a key already decided returns its record, touching nothing;
---   2. sale state and window: unknown, a storefront's shopper of another merchant
---      (shopper_invalid, not recorded), not started, paused, ended;
+--   2. the sale: unknown, or a storefront's shopper of another merchant
+--      (shopper_invalid, not recorded);
 --   3. the way in, one of:
 --      a. an admission (ARGV 7): it must be the one the admitter recorded for this
 --         user, not expired, else admission_invalid (reused, expired, superseded).
---         It bypasses the bucket, and is spent (deleted) by this decision;
+--         It bypasses the bucket, and is spent (deleted) by this decision from step 5 on;
 --      b. anyone waiting in the waiting room, and stock left -> rate_limited: a
 --         newcomer goes to the back of the queue, nobody overtakes it through the
 --         bucket (without stock, the request goes on to be told sold_out: a queue
 --         left behind by the last unit must not turn the herd into 302s);
 --      c. token bucket (refilled from Redis TIME): empty -> rate_limited;
---   4. stock: not enough left -> sold_out (before the per-user check, so that
+--   4. the sale's window: not started, paused, ended. After the bucket, so that a
+--      herd against a closed sale is slowed like any other, and not recorded, so
+--      that a key refused before the start or during a pause buys once the sale is
+--      open (and a herd of fresh keys leaves nothing behind);
+--   5. stock: not enough left -> sold_out (before the per-user check, so that
 --      while a sale is sold out every new request gets the same answer, which
 --      lets web processes answer it from memory, see orders/buy/decision.py);
---   5. per-user limit;
---   6. reserve: decrement stock, count the user's units, write the reservation
+--   6. per-user limit;
+--   7. reserve: decrement stock, count the user's units, write the reservation
 --      to the ledger (the commit point of the order) and record the key.
--- Every decision from step 2 on is recorded under the idempotency key, except
--- the transient ones (unknown sale, admission_invalid, rate_limited, the restock
--- pause) so that a retry can try again. The accepted keys set is what a web
--- process needs to answer sold_out from memory without ever contradicting an
--- accepted key.
+-- Every decision from step 5 on is recorded under the idempotency key, except
+-- the restock pause (transient), so that a retry can try again. The accepted keys
+-- set is what a web process needs to answer sold_out from memory without ever
+-- contradicting an accepted key.
 --
 -- Returns one of
 --   {'replay', record}                       record = fingerprint|outcome|order id|ms
@@ -73,19 +76,6 @@ local function record(outcome, order_id)
   redis.call('SET', KEYS[4], ARGV[4] .. '|' .. outcome .. '|' .. (order_id or '') .. '|' .. now_ms, 'EX', ttl)
 end
 
-local outcome = nil
-if status == 'ended' or (ends_ms > 0 and now_ms >= ends_ms) then
-  outcome = 'ended'
-elseif status == 'scheduled' or now_ms < tonumber(state[6]) then
-  outcome = 'not_started'
-elseif status == 'paused' then
-  outcome = 'paused'
-end
-if outcome then
-  record(outcome)
-  return {outcome}
-end
-
 local admitted = ARGV[7] ~= ''
 if admitted then
   -- The admission, as the admitter recorded it: nonce|expires ms|ticket.
@@ -106,6 +96,11 @@ else
   end
   redis.call('HSET', KEYS[2], 'tokens', tokens - 1, 'ts', now_us)
 end
+
+-- The window, not recorded (step 4).
+if status == 'ended' or (ends_ms > 0 and now_ms >= ends_ms) then return {'ended'} end
+if status == 'scheduled' or now_ms < tonumber(state[6]) then return {'not_started'} end
+if status == 'paused' then return {'paused'} end
 
 local quantity = tonumber(ARGV[3])
 local remaining = tonumber(state[2])

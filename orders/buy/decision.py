@@ -203,11 +203,12 @@ def forget_sold_out_flags() -> None:
 SKU_LOOKUP = "return redis.call('GET', KEYS[1])"
 
 
-def sale_id_for_sku(sku: str) -> int | None:
-    """The open sale selling `sku` (seed-compatible POST /order), from Redis.
+def sale_id_for_sku(owner: int | str, sku: str) -> int | None:
+    """The open sale of merchant `owner` (an id, or keys.DEMO_SKU_OWNER) selling
+    `sku` (seed-compatible POST /order), from Redis.
 
     Not cached in the process: a cached SKU could point at a sale that /init has
     just replaced, and answer a key that bought in the new sale with the old
     sale's sold-out flag."""
-    raw = hot_script("sku", SKU_LOOKUP)(keys=[keys.sku_key(sku)], args=[])
+    raw = hot_script("sku", SKU_LOOKUP)(keys=[keys.sku_key(owner, sku)], args=[])
     return int(raw) if raw else None

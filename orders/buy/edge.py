@@ -32,8 +32,11 @@ from infra.errors import HTTP_STATUS, fields_of, fields_summary
 from orders.buy import decision, identity
 from orders.buy.outcomes import Outcome
 from orders.buy.schemas import BuyIn, BuyOut, OrderIn
+from sales.keys import DEMO_SKU_OWNER
 
-RESPONSES = {code: BuyOut for code in sorted({outcome.http_status for outcome in Outcome} | {400, 413})}
+# Every status the buy routes answer: the outcomes' own, 400 (key), 413 (size), and 429
+# (rate_limited to a client asking for JSON).
+RESPONSES = {code: BuyOut for code in sorted({outcome.http_status for outcome in Outcome} | {400, 413, 429})}
 BUY_DOC = """Buy `quantity` units for the shopper the request proves: the hosted pages' `fg_shopper`
 cookie, or an `X-Shopper-Token` signed with the merchant's storefront key (README, "Who the shopper is");
 a body `user_id` names the shopper only in demo mode. Send a unique `Idempotency-Key` (or the seed's
@@ -49,8 +52,26 @@ which would follow a 302 silently) gets 429 `rate_limited` instead, with `waitin
 `idempotency_key_reused`; 401 `shopper_required` (no proof of the shopper) or `shopper_invalid` (a
 tampered cookie; a forged, expired or revoked token, or another merchant's); 404 unknown sale;
 413 body too large; 503 `unavailable` (`Retry-After`)."""
+
+
+def _header(name: str, description: str, *, required: bool = False, pattern: str | None = None) -> dict:
+    schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
+    return {"in": "header", "name": name, "required": required, "description": description, "schema": schema}
+
+
+# The buy route's body and headers, as the edge reads them by hand (not through ninja's parameters).
 BUY_REQUEST_BODY = {
-    "requestBody": {"required": True, "content": {"application/json": {"schema": BuyIn.model_json_schema()}}}
+    "requestBody": {"required": True, "content": {"application/json": {"schema": BuyIn.model_json_schema()}}},
+    "parameters": [
+        _header(
+            "Idempotency-Key",
+            "One per purchase intent, the same when retrying it (the seed's x-idempotency-key works too).",
+            required=True,
+            pattern="^" + decision.IDEMPOTENCY_KEY_PATTERN.pattern.removesuffix("\\Z") + "$",
+        ),
+        _header("X-Shopper-Token", "<key id>.<shopper ref>.<expires>.<hex HMAC-SHA256>, signed by the shop."),
+        _header("Admission-Token", "The waiting room's admission (single use, short-lived)."),
+    ],
 }
 
 
@@ -114,18 +135,32 @@ def _shopper_refusal(outcome: Outcome, detail: str, sale_id: int) -> Answer:
     return Answer(HTTP_STATUS[outcome], json.dumps(body).encode())
 
 
-def _shopper(meta: Meta, sale_id: int) -> identity.Shopper | Answer | None:
+Proof = identity.Shopper | identity.ShopperRefused | None
+_NOT_READ: Any = object()  # _shopper's default: read the proof from the request
+
+
+def _proof(meta: Meta) -> Proof:
+    """What the request proves about its shopper: who, a refusal, or nothing.
+    Raises redis.RedisError for a storefront key this process has not read yet."""
+    try:
+        return identity.shopper_identify(meta)
+    except identity.ShopperRefused as refused:
+        return refused
+
+
+def _shopper(meta: Meta, sale_id: int, proof: Proof = _NOT_READ) -> identity.Shopper | Answer | None:
     """The shopper the request proves; None in demo mode when it proves none (the
     body's user_id names the shopper then); else the refusal to answer."""
-    try:
-        shopper = identity.shopper_identify(meta)
-    except identity.ShopperRefused as refused:
-        return _shopper_refusal(Outcome.SHOPPER_INVALID, refused.detail, sale_id)
-    except redis.RedisError:  # a storefront key this process has not read yet
-        return _redis_down()
-    if shopper is None and not settings.FLUX_DEMO_MODE:
+    if proof is _NOT_READ:
+        try:
+            proof = _proof(meta)
+        except redis.RedisError:
+            return _redis_down()
+    if isinstance(proof, identity.ShopperRefused):
+        return _shopper_refusal(Outcome.SHOPPER_INVALID, proof.detail, sale_id)
+    if proof is None and not settings.FLUX_DEMO_MODE:
         return _shopper_refusal(Outcome.SHOPPER_REQUIRED, Outcome.SHOPPER_REQUIRED.detail, sale_id)
-    return shopper
+    return proof
 
 
 def _buyer(shopper: identity.Shopper | None, user_id: str | None, field: str) -> identity.Shopper | Answer:
@@ -207,7 +242,9 @@ def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
 
 
 def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
-    """The seed's POST /order {productId, userId}: productId is the open sale's SKU.
+    """The seed's POST /order {productId, userId}: productId is the SKU of an open
+    sale of the merchant whose storefront token proves the shopper, or else of the
+    demo merchant (SKUs are each merchant's own: another's is never reached).
     The seed's idempotency header is optional here, as it was there."""
     length = _content_length(meta)
     if length is None:
@@ -224,12 +261,14 @@ def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
     except ValidationError as error:
         return _problem("invalid", "Invalid request body.", fields_of(error.errors()))
     try:
-        sale_id = decision.sale_id_for_sku(payload.productId)
+        proof = _proof(meta)
+        owner = proof.merchant_id if isinstance(proof, identity.Shopper) and proof.merchant_id else None
+        sale_id = decision.sale_id_for_sku(owner or DEMO_SKU_OWNER, payload.productId)
     except redis.RedisError:
         return _redis_down()
     if sale_id is None:
         return _problem("not_found", f"No open sale of product {payload.productId!r}.")
-    shopper = _shopper(meta, sale_id)  # after the lookup: its refusal names the sale, as on /buy
+    shopper = _shopper(meta, sale_id, proof)  # after the lookup: its refusal names the sale, as on /buy
     if isinstance(shopper, Answer):
         return shopper
     buyer = _buyer(shopper, payload.userId, "userId")

@@ -11,9 +11,13 @@ POST /order itself, with the same edge functions as the ninja routes
 (orders.buy.edge.buy_answer / order_answer), and adds the headers Django's
 SecurityMiddleware and XFrameOptionsMiddleware add to every answer. Everything
 else goes to Django unchanged, and so does a buy request that Django would
-treat differently: a Host not in ALLOWED_HOSTS (Django answers 400), or a
-deployment that redirects to HTTPS or sends HSTS (headers that depend on the
-request). tests/test_buy_fast_lane.py holds the two lanes to the same answers.
+treat differently: a Host not in ALLOWED_HOSTS (Django answers 400), a plain
+HTTP request where SECURE_SSL_REDIRECT sends it to HTTPS (Django redirects),
+or a deployment that takes the host from X-Forwarded-Host. Over HTTPS (as
+SECURE_PROXY_SSL_HEADER tells it, the way Django's request.is_secure() does)
+the lane adds the Strict-Transport-Security header Django would.
+tests/test_buy_fast_lane.py and tests/test_buy_fast_lane_production.py hold
+the two lanes to the same answers.
 """
 
 from __future__ import annotations
@@ -41,9 +45,10 @@ WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
 def django_headers() -> list[tuple[str, str]] | None:
-    """The headers Django's middleware adds to every API answer, or None when
-    what it adds depends on the request (then the fast lane stays closed)."""
-    if settings.SECURE_SSL_REDIRECT or settings.SECURE_HSTS_SECONDS or settings.USE_X_FORWARDED_HOST:
+    """The headers Django's middleware adds to every API answer, whatever the
+    request, or None when the host itself depends on the request (then the fast
+    lane stays closed)."""
+    if settings.USE_X_FORWARDED_HOST:
         return None
     headers = [("X-Frame-Options", settings.X_FRAME_OPTIONS)]
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
@@ -54,6 +59,33 @@ def django_headers() -> list[tuple[str, str]] | None:
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
     return headers
+
+
+def hsts_header() -> tuple[str, str] | None:
+    """Strict-Transport-Security as Django's SecurityMiddleware writes it (HTTPS only)."""
+    if not settings.SECURE_HSTS_SECONDS:
+        return None
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return ("Strict-Transport-Security", value)
+
+
+def https_test() -> Callable[[dict], bool]:
+    """Whether a request came over HTTPS, as Django's HttpRequest.is_secure() says:
+    the proxy's header when SECURE_PROXY_SSL_HEADER names one, else the WSGI scheme."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+
+        def by_proxy(environ: dict) -> bool:
+            value = environ.get(header)
+            # Django takes the first value of a comma-separated header.
+            return value is not None and value.split(",", 1)[0].strip() == secure_value
+
+        return by_proxy
+    return lambda environ: environ.get("wsgi.url_scheme") == "https"
 
 
 @lru_cache(maxsize=64)
@@ -70,6 +102,10 @@ class BuyFastLane:
     def __init__(self, django_app: WSGIApp) -> None:
         self.django_app = django_app
         self.extra_headers = django_headers()
+        # Read once: settings do not change while a process serves.
+        self.is_https = https_test()
+        self.redirects_http = settings.SECURE_SSL_REDIRECT
+        self.https_headers = [*(self.extra_headers or ()), *filter(None, [hsts_header()])]
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         # The hot path: two string tests for every request that is not a buy.
@@ -77,11 +113,20 @@ class BuyFastLane:
             path = environ.get("PATH_INFO", "")
             match = None if path == "/order" else BUY_PATH.match(path)
             if (match or path == "/order") and host_allowed(environ.get("HTTP_HOST", "")):
-                sale_id = int(match.group(1)) if match else None  # None: the seed's /order
-                return self._serve(sale_id, environ, start_response)
+                https = self.is_https(environ)
+                if https or not self.redirects_http:  # else Django redirects it to HTTPS
+                    sale_id = int(match.group(1)) if match else None  # None: the seed's /order
+                    headers = self.https_headers if https else self.extra_headers
+                    return self._serve(sale_id, environ, start_response, headers)
         return self.django_app(environ, start_response)
 
-    def _serve(self, sale_id: int | None, environ: dict, start_response: StartResponse) -> list[bytes]:
+    def _serve(
+        self,
+        sale_id: int | None,
+        environ: dict,
+        start_response: StartResponse,
+        extra_headers: list[tuple[str, str]],
+    ) -> list[bytes]:
         def read_body(length: int) -> bytes:
             return environ["wsgi.input"].read(length) if length else b""
 
@@ -95,6 +140,6 @@ class BuyFastLane:
             answer = INTERNAL_ERROR
         headers = answer.headers()
         headers.append(("Content-Length", str(len(answer.body))))
-        headers.extend(self.extra_headers or ())
+        headers.extend(extra_headers)
         start_response(STATUS_LINES[answer.status], headers)
         return [answer.body]

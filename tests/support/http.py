@@ -109,19 +109,25 @@ class BrowserSession:
     def get(self, path: str, headers: dict[str, str] | None = None) -> HttpReply:
         return self.request("GET", path, headers=headers)
 
-    def sign_in(self, username: str, password: str = PASSWORD) -> None:
-        """Sign in through the admin's login form, CSRF token and all, as a person does."""
+    def sign_in(self, username: str, password: str = PASSWORD, headers: dict[str, str] | None = None) -> None:
+        """Sign in through the admin's login form, CSRF token and all, as a person does.
+        `headers` go with both requests (X-Forwarded-Proto: https, as nginx sends it
+        for an HTTPS request: the Origin is then the https one)."""
         import re
         from urllib.parse import urlencode
 
-        form = self.get("/admin/login/")
+        headers = headers or {}
+        origin = self.server.origin
+        if headers.get("X-Forwarded-Proto") == "https":
+            origin = origin.replace("http://", "https://", 1)
+        form = self.get("/admin/login/", headers=headers)
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
         assert form.status == 200 and token is not None, form.body[:500]
         reply = self.request(
             "POST",
             "/admin/login/?next=/admin/",
             urlencode({"csrfmiddlewaretoken": token[1].decode(), "username": username, "password": password}),
-            {"Content-Type": "application/x-www-form-urlencoded", "Origin": self.server.origin},
+            {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin, **headers},
         )
         assert reply.status == 302 and "sessionid" in self.cookies, (reply.status, reply.body[:500])
 
@@ -177,15 +183,18 @@ def granian_server(
         stop_process(process)
 
 
-def production_granian(log_name: str) -> AbstractContextManager[WebServer]:
+def production_granian(log_name: str, **env: str | None) -> AbstractContextManager[WebServer]:
     """granian_server configured as production (FLUX_ENV=production, a real-length
-    secret, only 127.0.0.1 allowed, no debug, no demo mode, no trusted origins)."""
-    return granian_server(
-        log_name,
-        FLUX_ENV="production",
-        SECRET_KEY=f"{log_name}-test-" + "k" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        CSRF_TRUSTED_ORIGINS=None,
-        DEBUG=None,
-        FLUX_DEMO_MODE=None,
-    )
+    secret, only 127.0.0.1 allowed, no debug, no demo mode, no trusted origins).
+    Tests reach it over plain HTTP, straight to granian: production's redirect to
+    HTTPS is off here (tests/test_production_https.py has it on), unless `env` says."""
+    production: dict[str, str | None] = {
+        "FLUX_ENV": "production",
+        "SECRET_KEY": f"{log_name}-test-" + "k" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CSRF_TRUSTED_ORIGINS": None,
+        "DEBUG": None,
+        "FLUX_DEMO_MODE": None,
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    return granian_server(log_name, **{**production, **env})

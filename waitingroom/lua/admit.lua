@@ -149,6 +149,11 @@ end
 redis.call('HSET', KEYS[7], 'last_tick_ms', now_ms, 'carry', tostring(carry), 'admitted_per_s', tostring(per_s))
 if admitted > 0 then redis.call('HINCRBY', KEYS[7], 'admitted_total', admitted) end
 if skipped > 0 then redis.call('HINCRBY', KEYS[7], 'skipped_total', skipped) end
+if status == 'ended' then
+  -- An ended sale's figures go when its state does (sales/lua/expire.lua).
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[7], ttl) end
+end
 return {
   status, tonumber(redis.call('GET', KEYS[6]) or '0'), redis.call('ZCARD', KEYS[2]), remaining, rate,
   admitted, skipped, string.format('%.3f', per_s), now_ms,
