@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from typing import Any
 
 import redis
 from django.db import DatabaseError, connection
@@ -52,15 +52,9 @@ class DashboardTicker(LeaseHolder):
     lease_key = keys.DASHBOARD_LEASE_KEY
     work = "computing the live dashboards"
 
-    def __init__(
-        self,
-        *,
-        holder: str,
-        tick_seconds: float,
-        lease_seconds: float,
-        report: Callable[[str], None] = logger.info,
-    ) -> None:
-        super().__init__(holder=holder, tick_seconds=tick_seconds, lease_seconds=lease_seconds, report=report)
+    def __init__(self, **lease: Any) -> None:
+        """`lease`: LeaseHolder's holder, tick_seconds, lease_seconds and report."""
+        super().__init__(**lease)
         self.sale_ids: list[int] = []
         self.previous: dict[int, Reading] = {}
         self._lag: tuple[float, int | None] = (0.0, None)  # (measured at, monotonic; backlog)

@@ -121,6 +121,10 @@ def _idempotency_key(meta: Meta) -> str | None:
     return meta.get("HTTP_IDEMPOTENCY_KEY") or meta.get("HTTP_X_IDEMPOTENCY_KEY")
 
 
+def _key_invalid(header: str) -> Answer:
+    return _problem("idempotency_key_invalid", f"{header}: use 1-128 letters, digits, '.', '_', ':' or '-'.")
+
+
 def _admission_token(meta: Meta) -> str | None:
     """The Admission-Token header of a shopper admitted from the waiting room."""
     return meta.get("HTTP_ADMISSION_TOKEN") or None
@@ -218,10 +222,7 @@ def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
     if not key:
         return _problem("idempotency_key_missing", "Send an Idempotency-Key header (one per purchase).")
     if not decision.IDEMPOTENCY_KEY_PATTERN.match(key):
-        return _problem(
-            "idempotency_key_invalid",
-            "Idempotency-Key: use 1-128 letters, digits, '.', '_', ':' or '-'.",
-        )
+        return _key_invalid("Idempotency-Key")
     try:
         payload = BuyIn.model_validate_json(read_body(length))
     except ValidationError as error:
@@ -251,10 +252,7 @@ def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
         return _too_large()
     key = _idempotency_key(meta) or str(uuid.uuid4())
     if not decision.IDEMPOTENCY_KEY_PATTERN.match(key):
-        return _problem(
-            "idempotency_key_invalid",
-            "x-idempotency-key: use 1-128 letters, digits, '.', '_', ':' or '-'.",
-        )
+        return _key_invalid("x-idempotency-key")
     try:
         payload = OrderIn.model_validate_json(read_body(length))
         BuyIn(user_id=payload.userId)
