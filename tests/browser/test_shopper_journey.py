@@ -6,6 +6,7 @@ buys with one click; and a sale that sells out tells the waiting page at once.""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from datetime import timedelta
@@ -103,7 +104,9 @@ def test_a_shopper_waits_in_line_is_admitted_and_buys(
     ticket = room.get_attribute("data-ticket")
     expect(site.locator("#figures")).to_be_visible()
     expect(site.locator("#wait")).to_contain_text("about")
-    expect(site.locator("#ahead")).to_have_text("1")  # moved by the ticks, no reload
+    # Moved by the updates, no reload: fewer than the 3 it joined behind. (One update a
+    # second at one admission a second can show 2 then 0, so no single value is waited for.)
+    expect(site.locator("#ahead")).to_have_text(re.compile(r"^[012]$"))
 
     site.reload()  # a refresh keeps the place
     expect(site.locator("#room")).to_have_attribute("data-ticket", ticket or "")
