@@ -137,7 +137,8 @@ def live_expire(*, sale_id: int, seconds: int) -> int:
     many keys got an expiry (0: the sale has no state)."""
     sale_keys = [keys.state_key(sale_id), keys.bucket_key(sale_id), *keys.all_keys(sale_id)[2:]]
     sale_keys += keys.queue_keys(sale_id, *keys.QUEUE_PARTS)
-    return int(run_script("expire", keys=sale_keys, args=[seconds]))  # type: ignore[call-overload]
+    counters = [sale_keys.index(keys.counts_key(sale_id)) + 1, sale_keys.index(keys.latency_key(sale_id)) + 1]
+    return int(run_script("expire", keys=sale_keys, args=[seconds, *counters]))  # type: ignore[call-overload]
 
 
 def live_forget(*, sale_id: int) -> None:
