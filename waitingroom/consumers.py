@@ -24,13 +24,7 @@ from waitingroom.fanout import fanout
 
 def shopper_of_scope(scope: dict) -> str | None:
     """The shopper of the handshake's fg_shopper cookie, None if absent or forged."""
-    value = scope.get("cookies", {}).get(identity.SHOPPER_COOKIE)
-    if not value:
-        return None
-    try:
-        return identity.shopper_cookie_verify(value)
-    except identity.ShopperRefused:
-        return None
+    return identity.shopper_of_cookie(scope.get("cookies", {}).get(identity.SHOPPER_COOKIE))
 
 
 class SaleWatchConsumer(AsyncWebsocketConsumer):

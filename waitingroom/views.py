@@ -43,13 +43,7 @@ STATE_OF_REFUSED_JOIN = {
 def _cookie_shopper(request: HttpRequest) -> str | None:
     """The shopper of a valid fg_shopper cookie; None when there is none or it was
     tampered with (the JSON endpoints never set a cookie: the pages do)."""
-    value = request.COOKIES.get(identity.SHOPPER_COOKIE)
-    if not value:
-        return None
-    try:
-        return identity.shopper_cookie_verify(value)
-    except identity.ShopperRefused:
-        return None
+    return identity.shopper_of_cookie(request.COOKIES.get(identity.SHOPPER_COOKIE))
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int) -> tuple[HttpResponse, str]:

@@ -108,6 +108,17 @@ def shopper_cookie_verify(value: str) -> str:
         raise ShopperRefused("The shopper cookie is not valid: open the sale's page again.") from None
 
 
+def shopper_of_cookie(value: str | None) -> str | None:
+    """The shopper of a fg_shopper cookie's value; None when there is none or it was
+    tampered with (for pages and sockets, which then treat the visitor as new)."""
+    if not value:
+        return None
+    try:
+        return shopper_cookie_verify(value)
+    except ShopperRefused:
+        return None
+
+
 # --- a storefront's shopper token --------------------------------------------------------
 
 _KEY_LOOKUP = "return redis.call('HGET', KEYS[1], ARGV[1])"
