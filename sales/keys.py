@@ -4,7 +4,8 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
 
     fg:{42}:state            hash: status, remaining, sold, quantity, per_user_limit,
                              rate, burst, admission_rate, starts_ms, ends_ms (0 = none),
-                             unit_price, currency, sku, merchant_id, reopen_ms (restock pause)
+                             unit_price, currency, sku, merchant_id, reopen_ms (restock pause),
+                             opens_ms (a SKU taken over: not before, see SKU_CACHE_MS)
     fg:{42}:bucket           hash: tokens, ts (µs, Redis TIME) — the buy API's token bucket
     fg:{42}:users            hash: user id -> units bought (per-user limit)
     fg:{42}:idem:<key>       string: the stored outcome for one idempotency key
@@ -20,7 +21,8 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
                              (JSON; dashboard/ticker.py appends, bounded, expires after the sale)
     fg:sku:<merchant>:<sku>  string: id of the merchant's open sale selling <sku>; <merchant>
                              is the merchant's id, and also "demo" for the demo merchant's
-                             (FLUX_DEMO_MERCHANT) sales, whom the seed's anonymous /order reaches
+                             (FLUX_DEMO_MERCHANT) sales, whom the seed's anonymous /order reaches;
+                             "0" (SKU_RELEASED) for a second after that sale ended
     fg:storefront-keys       hash: storefront key id -> "<merchant id>|<secret>", the mirror
                              of sales.StorefrontKey the buy path reads (orders/buy/identity.py)
 
@@ -50,6 +52,14 @@ PREFIX = "fg"
 # How long a web process may answer sold_out from memory (orders/buy/decision.py);
 # a restock of a sold-out sale reopens it only after this (sales/lua/restock.lua).
 SOLD_OUT_FLAG_MS = 1000
+# How long a web process may route POST /order's SKU to a sale from memory, under the
+# same rule: a sale that takes a SKU over from another opens only after this (plus a
+# margin), so that no key buys in it while a process could still route to the old one
+# (sales/live.py, live_arm; orders/buy/decision.py, sale_id_for_sku).
+SKU_CACHE_MS = SOLD_OUT_FLAG_MS
+# The value a released SKU key holds for SKU_CACHE_MS: "no sale", and a sign for
+# the next sale that another one held the SKU moments ago.
+SKU_RELEASED = "0"
 
 
 def sale_tag(sale_id: int) -> str:

@@ -80,11 +80,24 @@ def _config(sale: Sale) -> list[object]:
 
 def live_arm(*, sale: Sale, status: str, remaining_if_new: int) -> tuple[int, int, bool]:
     """Write the sale's configuration and status; create its stock only if the
-    sale has no state yet. Returns (remaining, sold, created)."""
+    sale has no state yet; then point its SKU at it. Returns (remaining, sold, created).
+
+    Web processes route POST /order's SKU from memory for up to keys.SKU_CACHE_MS.
+    A sale that takes the SKU over from another sale (which held it until moments
+    ago: the key still names it, or its release mark has not expired) therefore
+    opens only once every process has forgotten the old one; before, each buy is
+    not_started and nothing is recorded. Else a key could buy in this sale through
+    one process and be answered by the old sale through another."""
+    sku_keys = _sku_keys(sale)
+    held = _redis_call(lambda client: client.mget(sku_keys))
+    taken_over = any(value is not None and value != str(sale.pk).encode() for value in held)
+    opens_in_ms = keys.SKU_CACHE_MS + 100 if taken_over else 0
     remaining, sold, created = run_script(
-        "arm", keys=[keys.state_key(sale.pk)], args=[status, remaining_if_new, *_config(sale)]
+        "arm",
+        keys=[keys.state_key(sale.pk)],
+        args=[status, remaining_if_new, *_config(sale), "opens_in_ms", opens_in_ms],
     )
-    _redis_call(lambda client: client.mset({key: sale.pk for key in _sku_keys(sale)}))
+    _redis_call(lambda client: client.mset({key: sale.pk for key in sku_keys}))
     return int(remaining), int(sold), bool(created)
 
 
@@ -99,13 +112,15 @@ def _sku_keys(sale: Sale) -> list[str]:
 
 def live_release_sku(*, sale: Sale) -> None:
     """The sale no longer sells its SKU (it ended). Only this sale's entries are
-    removed: the row lock held by the caller keeps any other sale of the merchant's
-    SKU from going live meanwhile (one open sale per SKU and merchant)."""
+    released: the row lock held by the caller keeps any other sale of the merchant's
+    SKU from going live meanwhile (one open sale per SKU and merchant). A released
+    key says "no sale" for as long as a process may still route to this one
+    (keys.SKU_RELEASED), so that the next sale of the SKU knows to wait (live_arm)."""
 
     def release(client: redis.Redis) -> None:
         for key in _sku_keys(sale):
             if client.get(key) == str(sale.pk).encode():
-                client.delete(key)
+                client.set(key, keys.SKU_RELEASED, px=keys.SKU_CACHE_MS + 100)
 
     _redis_call(release)
 

@@ -45,8 +45,12 @@ def kafka_topics() -> None:
 def redis_conn() -> Iterator[redis.Redis]:
     """The app's Redis client on the test database, emptied before every test
     (sale ids restart with each test database, their Redis keys must too)."""
+    from orders.buy import decision
+
     client = redis_client()
     client.flushdb()
+    decision.forget_sold_out_flags()  # what this process remembers of Redis goes with it
+    decision.forget_sku_routes()
     yield client
 
 

@@ -6,6 +6,7 @@ tests/test_shopper_identity_*.py)."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import timedelta
 
@@ -196,6 +197,14 @@ def test_seed_compatible_order_route() -> None:
     unknown = Client().post("/order", {"productId": "nope", "userId": "x"}, content_type="application/json")
     assert unknown.status_code == 404
     services.sale_end(sale_id=sale.pk)
+    # This process keeps the SKU's route for up to a second: the old sale answers it
+    # (sold out, from this process's flag: it sold its one unit)...
+    after_end = Client().post(
+        "/order", {"productId": "iphone-15", "userId": "x"}, content_type="application/json"
+    )
+    assert (after_end.status_code, after_end.json()["status"]) == (409, "sold_out")
+    time.sleep(decision.SKU_CACHE_SECONDS + 0.05)
+    # ...then the SKU has no open sale.
     assert (
         Client()
         .post("/order", {"productId": "iphone-15", "userId": "x"}, content_type="application/json")

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from orders.buy import decision
-from sales import services
+from sales import keys, services
 from sales.selectors import sale_figures
 from tests.factories import make_sale
 from tests.support.servers import ROOT
@@ -56,7 +56,10 @@ def test_everything_an_ended_sale_leaves_expires(owner, redis_conn) -> None:
     assert sale_keys_without_expiry(redis_conn, sale.pk) == []
     longest = max(redis_conn.ttl(key) for key in redis_conn.scan_iter(f"fg:{{{sale.pk}}}:*"))
     assert longest <= settings.ENDED_SALE_REDIS_SECONDS + 86400  # idempotency records: the sale's end + a day
-    assert redis_conn.get(f"fg:sku:{sale.merchant_id}:{sale.sku}") is None
+    # The SKU is released: "no sale", for as long as a process may still route to this one.
+    sku_key = f"fg:sku:{sale.merchant_id}:{sale.sku}"
+    assert redis_conn.get(sku_key) == b"0"
+    assert 0 < redis_conn.pttl(sku_key) <= keys.SKU_CACHE_MS + 100
 
 
 def test_an_ended_sale_whose_state_expired_shows_its_books(owner, redis_conn) -> None:

@@ -57,7 +57,7 @@ local seen = redis.call('GET', KEYS[4])
 if seen then return {'replay', seen} end
 
 local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'per_user_limit', 'rate', 'burst',
-  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id')
+  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id', 'opens_ms')
 local status = state[1]
 if not status then return {'not_found'} end
 -- A shop's token proves its own shoppers only (orders/buy/identity.py).
@@ -100,6 +100,8 @@ end
 -- The window, not recorded (step 4).
 if status == 'ended' or (ends_ms > 0 and now_ms >= ends_ms) then return {'ended'} end
 if status == 'scheduled' or now_ms < tonumber(state[6]) then return {'not_started'} end
+-- A sale that took its SKU over opens once no process routes the SKU to the old one.
+if now_ms < tonumber(state[13] or '0') then return {'not_started'} end
 if status == 'paused' then return {'paused'} end
 
 local quantity = tonumber(ARGV[3])

@@ -201,14 +201,39 @@ def forget_sold_out_flags() -> None:
 # The SKU lookup of POST /order, run like buy.lua on the thread's own connection:
 # through redis-py's pool it cost about as much CPU as the sold-out answer itself.
 SKU_LOOKUP = "return redis.call('GET', KEYS[1])"
+SKU_CACHE_SECONDS = keys.SKU_CACHE_MS / 1000
+
+# Per process: (owner, sku) -> (kept until, monotonic s; sale id). Only found sales
+# are kept, so a sale going live is seen at once; a bounded dict, since anyone can
+# send SKUs (unknown ones are never kept, each costs its round trip).
+_sku_routes: dict[tuple[str, str], tuple[float, int]] = {}
+_MAX_SKU_ROUTES = 4096
 
 
 def sale_id_for_sku(owner: int | str, sku: str) -> int | None:
     """The open sale of merchant `owner` (an id, or keys.DEMO_SKU_OWNER) selling
-    `sku` (seed-compatible POST /order), from Redis.
+    `sku` (seed-compatible POST /order): from memory for up to a second, else from Redis.
 
-    Not cached in the process: a cached SKU could point at a sale that /init has
-    just replaced, and answer a key that bought in the new sale with the old
-    sale's sold-out flag."""
+    A route kept here can outlive the sale's hold on the SKU by that second: after
+    /init replaces a sale, this process may still send the SKU's buyers to the old
+    one (which answers ended, or sold out). That is safe because the new sale opens
+    only after every process has forgotten the old route (sales/live.py, live_arm):
+    no key can have bought in the new sale while any process routes it to the old."""
+    route = (str(owner), sku)
+    now = time.monotonic()  # before the lookup: the route is kept a second from then at most
+    kept = _sku_routes.get(route)
+    if kept is not None and kept[0] > now:
+        return kept[1]
     raw = hot_script("sku", SKU_LOOKUP)(keys=[keys.sku_key(owner, sku)], args=[])
-    return int(raw) if raw else None
+    if not raw or raw == keys.SKU_RELEASED.encode():
+        return None
+    if len(_sku_routes) >= _MAX_SKU_ROUTES:
+        _sku_routes.clear()
+    sale_id = int(raw)
+    _sku_routes[route] = (now + SKU_CACHE_SECONDS, sale_id)
+    return sale_id
+
+
+def forget_sku_routes() -> None:
+    """Tests: a process that has routed nothing yet."""
+    _sku_routes.clear()

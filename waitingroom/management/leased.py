@@ -22,9 +22,7 @@ class LeasedLoopCommand(BaseCommand):
     lease_ticks: int
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument(
-            "--tick", type=float, default=self.tick_default, help="seconds between ticks"
-        )
+        parser.add_argument("--tick", type=float, default=self.tick_default, help="seconds between ticks")
         parser.add_argument(
             "--lease",
             type=float,
