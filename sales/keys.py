@@ -78,19 +78,20 @@ def users_key(sale_id: int) -> str:
     return f"{sale_tag(sale_id)}:users"
 
 
-def buy_script_keys(sale_id: int, idempotency_key: str) -> list[str]:
-    """KEYS of orders/buy/buy.lua, in its order."""
+def buy_script_keys(sale_id: int, *idempotency_keys: str) -> list[str]:
+    """KEYS of orders/buy/buy.lua, in its order: the sale's keys, then one
+    idempotency record per decision of the group, in the group's order."""
     return [
         state_key(sale_id),
         bucket_key(sale_id),
         users_key(sale_id),
-        idempotency_key_key(sale_id, idempotency_key),
         ledger_key(sale_id),
         pending_key(sale_id),
         accepted_keys_key(sale_id),
         queue_key(sale_id, "waiting"),
         queue_key(sale_id, "admitted"),
         counts_key(sale_id),
+        *(idempotency_key_key(sale_id, key) for key in idempotency_keys),
     ]
 
 

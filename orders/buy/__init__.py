@@ -7,6 +7,7 @@ to that): one Redis round trip decides, one produce hands the order on.
     edge.py      HTTP in, Answer out: headers, body limits, validation
     identity.py  who the shopper is: the pages' signed cookie, a storefront's token
     decision.py  the decision: sold-out flag, buy.lua, the hand-off
+    group.py     group commit: a process's concurrent buys of a sale share one call of buy.lua
     buy.lua      idempotency, window, token bucket, stock, limit, reservation
     outcomes.py  every outcome, its words and its HTTP status
     schemas.py   the request and answer bodies

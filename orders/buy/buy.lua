@@ -2,13 +2,25 @@
 -- at a time, so every request sees the stock exactly as the previous one left it
 -- (first come, first served; never below zero).
 --
--- KEYS  1 state  2 bucket  3 users  4 idempotency record  5 ledger  6 pending  7 accepted keys
---       8 queue:waiting  9 queue:admitted (the waiting room, waitingroom/lua/admit.lua)
---       10 counts (the live dashboard's counters, sales/keys.py)
--- ARGV  1 order id (made by the caller)   2 user id   3 quantity   4 request fingerprint
+-- One call decides a group of buys of one sale, in the group's order (group commit,
+-- orders/buy/group.py): the buys one web process received while its previous call
+-- was in flight. Each is decided by decide(), below, exactly as if it had come
+-- alone; the group only shares the round trip.
+--
+-- KEYS  1 state  2 bucket  3 users  4 ledger  5 pending  6 accepted keys
+--       7 queue:waiting  8 queue:admitted (the waiting room, waitingroom/lua/admit.lua)
+--       9 counts (the live dashboard's counters, sales/keys.py)
+--       10.. one idempotency record per buy of the group, in order
+-- ARGV  8 per buy of the group, in order:
+--       1 order id (made by the caller)   2 user id   3 quantity   4 request fingerprint
 --       5 idempotency key   6 sale id   7 the admission's nonce ('' = none; the caller
 --       checked the admission token's signature, orders/buy/admission.py)
 --       8 a storefront shopper's merchant id ('' = not a storefront's shopper)
+--
+-- decide() sees one buy's keys and arguments in the layout of a single call:
+--   KEYS  1 state  2 bucket  3 users  4 idempotency record  5 ledger  6 pending
+--         7 accepted keys  8 queue:waiting  9 queue:admitted
+--   ARGV  the buy's 8 arguments, as above
 --
 -- Decision order:
 --   1. idempotency: a key already decided returns its record, touching nothing;
@@ -38,21 +50,22 @@
 -- set is what a web process needs to answer sold_out from memory without ever
 -- contradicting an accepted key.
 --
--- Returns one of
+-- Returns one result per buy of the group, in order, each one of
 --   {'replay', record}                       record = fingerprint|outcome|order id|ms
 --   {'accepted', message json, now ms}
 --   {'rate_limited', retry after ms}
---   {'sold_out', accepted keys or false}     keys: a snapshot for the sold-out flag
+--   {'sold_out', accepted keys or false}     keys: a snapshot for the sold-out flag (sent
+--                                            once per group: later ones say false)
 --   {outcome}                                not_found, not_started, paused, ended, limit_reached,
 --                                            admission_invalid, shopper_invalid
 --
 -- Counting (the live dashboard, /metrics): every decision but not_found adds one to
 -- its outcome in the sale's counts hash ('replay' for a key decided before), with
--- one HINCRBY at the end of the script: the only command counting adds to the hot
--- path. The decision itself is the function decide(), below, left unindented so that
--- it reads as the script it always was.
+-- one HINCRBY per outcome of the group at the end of the script: the only commands
+-- counting adds to the hot path. decide() is left unindented so that it reads as
+-- the script it always was.
 
-local function decide()
+local function decide(KEYS, ARGV, snapshot_sent)
 local seen = redis.call('GET', KEYS[4])
 if seen then return {'replay', seen} end
 
@@ -115,7 +128,9 @@ if admitted then redis.call('HDEL', KEYS[9], ARGV[2]) end
 if remaining < quantity then
   record('sold_out')
   local snapshot = false
-  if remaining <= 0 and redis.call('SCARD', KEYS[7]) <= 10000 then snapshot = redis.call('SMEMBERS', KEYS[7]) end
+  if remaining <= 0 and not snapshot_sent and redis.call('SCARD', KEYS[7]) <= 10000 then
+    snapshot = redis.call('SMEMBERS', KEYS[7])
+  end
   return {'sold_out', snapshot}
 end
 
@@ -139,7 +154,19 @@ record('accepted', ARGV[1])
 return {'accepted', message, now_ms}
 end
 
-local decided = decide()
--- An unknown sale is not counted: ids nobody armed get no keys.
-if decided[1] ~= 'not_found' then redis.call('HINCRBY', KEYS[10], decided[1], 1) end
-return decided
+local results, counts = {}, {}
+local snapshot_sent = false
+for i = 1, #KEYS - 9 do
+  local first = (i - 1) * 8
+  local decided = decide(
+    {KEYS[1], KEYS[2], KEYS[3], KEYS[9 + i], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]},
+    {ARGV[first + 1], ARGV[first + 2], ARGV[first + 3], ARGV[first + 4],
+     ARGV[first + 5], ARGV[first + 6], ARGV[first + 7], ARGV[first + 8]},
+    snapshot_sent)
+  if decided[1] == 'sold_out' and decided[2] then snapshot_sent = true end
+  -- An unknown sale is not counted: ids nobody armed get no keys.
+  if decided[1] ~= 'not_found' then counts[decided[1]] = (counts[decided[1]] or 0) + 1 end
+  results[i] = decided
+end
+for outcome, n in pairs(counts) do redis.call('HINCRBY', KEYS[9], outcome, n) end
+return results

@@ -11,7 +11,8 @@ an accepted order, one bounded wait for Kafka's acknowledgement.
                            shopper and sale, checked here (orders/buy/admission.py)
       3. Kafka available?  refuse (503) before reserving while the broker is down
       4. buy.lua           idempotency, window, admission / waiting room / token bucket,
-                           stock, per-user limit, reservation in the ledger — atomically
+                           stock, per-user limit, reservation in the ledger — atomically;
+                           one call for the buys of a sale that arrive meanwhile (group.py)
       5. hand-off          produce the reservation's message, wait for the ack;
                            no ack in time -> "accepted, pending", never given back
 
@@ -28,6 +29,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,8 +37,9 @@ from pathlib import Path
 import redis
 from django.conf import settings
 
-from infra.clients import hot_script, lua_source
+from infra.clients import hot_script, lua_source, per_process
 from orders.buy.admission import admission_nonce
+from orders.buy.group import GroupCommit
 from orders.buy.outcomes import DETAILS, Outcome
 from orders.buy.tally import tally
 from orders.publisher import order_publisher
@@ -128,18 +131,12 @@ def _decide(
     order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
     fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
     try:
-        result = hot_script("buy", lua_source(BUY_LUA))(
-            keys=keys.buy_script_keys(sale_id, idempotency_key),
-            args=[
-                order_id,
-                user_id,
-                quantity,
-                fingerprint,
-                idempotency_key,
-                sale_id,
-                nonce,
-                merchant_id or "",
-            ],
+        # One call of buy.lua, shared with the process's other buys of this sale that
+        # arrive meanwhile (group commit, orders/buy/group.py).
+        result = _groups().decide(
+            sale_id,
+            idempotency_key,
+            (order_id, user_id, quantity, fingerprint, idempotency_key, sale_id, nonce, merchant_id or ""),
         )
     except redis.RedisError:
         return _unavailable("The stock service (Redis)"), Outcome.UNAVAILABLE
@@ -165,6 +162,17 @@ def _decide(
         accepted_keys = frozenset(k.decode() for k in result[1])
         _sold_out_flags[sale_id] = (time.monotonic() + keys.SOLD_OUT_FLAG_MS / 1000, accepted_keys)
     return _refusal(Outcome(kind), sale_id), None
+
+
+def _run_group(sale_id: int, idempotency_keys: Sequence[str], args: Sequence[object]) -> list:
+    """One call of buy.lua for a group of buys of one sale; one result per buy."""
+    return hot_script("buy", lua_source(BUY_LUA))(
+        keys=keys.buy_script_keys(sale_id, *idempotency_keys), args=list(args)
+    )
+
+
+def _groups() -> GroupCommit:
+    return per_process("buy_groups", lambda: GroupCommit(_run_group))
 
 
 def _accepted_body(
