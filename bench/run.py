@@ -6,6 +6,9 @@ with a new idempotency key):
 
   sold-out herd    the stock is gone; answers come from the sold-out flag
   over-rate flood  the token bucket is empty; answers are 302 to the waiting room
+  the seed's shape POST /init 100 units of iphone-15 (the demo merchant's), then 100
+                   connections on the seed's POST /order {productId, userId}, as its
+                   own load test does (bench/seed_shape.py): 100 sold, the rest refused
   in stock         every request is a new reservation acknowledged by Kafka
 
 After the in-stock phase it checks the books: one order message on the topic
@@ -43,9 +46,10 @@ import django  # noqa: E402
 django.setup()
 
 import redis  # noqa: E402
+import seed_shape  # noqa: E402  (bench/, this script's folder)
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from seed_shape import require_demo_mode  # noqa: E402  (bench/, this script's folder)
+from seed_shape import require_demo_mode  # noqa: E402
 
 from infra.clients import redis_client  # noqa: E402
 from infra.kafka import end_offsets  # noqa: E402
@@ -55,6 +59,9 @@ from sales.live import live_state  # noqa: E402
 
 URL = os.environ.get("BENCH_URL", "http://127.0.0.1:8000")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+# The seed's own API on this machine, its best of the runs measured side by side
+# (docs/BENCHMARKS.md, "Against the seed"): issue 14's target is 1.5 times it.
+SEED_ORDER_RPS = 18_785
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WARM_UP_SECONDS = 3
 # Kafka's JVM compiles its produce path during the first seconds of load: right after
@@ -174,6 +181,34 @@ def new_sale(sku: str, **fields: object) -> int:
     return services.sale_go_live(sale_id=sale.pk).pk
 
 
+def demo_token() -> str:
+    """A fresh API token of the demo merchant (created if missing), whose sales the
+    seed's anonymous POST /order reaches: POST /init needs a merchant."""
+    from sales.models import MerchantToken
+
+    username = settings.FLUX_DEMO_MERCHANT
+    merchant = get_user_model().objects.filter(username=username).first()
+    merchant = merchant or merchants.merchant_create(username=username, password=os.urandom(16).hex())
+    return MerchantToken.issue(merchant=merchant, name="make bench")[1]
+
+
+def seed_shape_phase(phase: Phase) -> None:
+    """The seed's load test: POST /init, then at once its crowd on POST /order."""
+    log(f"{phase.name}: POST /init, then {seed_shape.SECONDS}s with {seed_shape.CONNECTIONS} connections")
+    seed_shape.init(URL, demo_token())
+    result = seed_shape.crowd(URL)
+    phase.requests, phase.seconds = result["requests"], result["duration_us"] / 1e6
+    phase.statuses, phase.counted = result["statuses"], "requests/s"
+    phase.rps = phase.requests / phase.seconds
+    phase.p50_ms, phase.p99_ms = result["p50_us"] / 1000, result["p99_us"] / 1000
+    sold = result["statuses"].get("200", 0)
+    log(
+        f"{phase.name}: {phase.rps:,.0f} requests/s, p99 {phase.p99_ms:.1f} ms, {sold} of 100 sold, {phase.statuses}"
+    )
+    if sold != seed_shape.UNITS:
+        raise SystemExit(f"the seed's shape sold {sold} units of {seed_shape.UNITS}")
+
+
 def wrk(sale_id: int, seconds: int) -> dict:
     command = [
         "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "buy.lua"),
@@ -217,7 +252,10 @@ def main() -> int:
         sale = new_sale("bench-flood", quantity=1_000_000, rate=1, burst=1)
         run_phase(flood, sale)
 
-        in_stock = Phase("in stock (Kafka-acked)", 2000, 50)
+        seed = Phase("the seed's shape, POST /order", round(1.5 * SEED_ORDER_RPS), 25)
+        seed_shape_phase(seed)
+
+        in_stock = Phase("in stock (Kafka-acked)", 5000, 25)
         quantity = 10_000_000
         sale = new_sale("bench-in-stock", quantity=quantity, rate=1_000_000, burst=1_000_000)
         start = end_offsets(settings.KAFKA_ORDERS_TOPIC)
@@ -253,7 +291,7 @@ def main() -> int:
     finally:
         stop_processes(processes)
 
-    phases = [herd, flood, in_stock]
+    phases = [herd, flood, seed, in_stock]
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
