@@ -36,7 +36,9 @@ class _Member:
         self.args = args
         self.result: object = None
         self.error: BaseException | None = None
-        self.event: threading.Event | None = None  # only a member that waits has one
+        # Only a member that waits has one: a lock taken at birth, released when its
+        # result is in (or the lead is passed to it); lighter than threading.Event.
+        self.event: threading.Lock | None = None
         self.leads = False
 
 
@@ -56,9 +58,10 @@ class GroupCommit:
             if leads:
                 self._in_flight.add(sale_id)
             else:
-                member.event = threading.Event()
+                member.event = threading.Lock()
+                member.event.acquire()
         if not leads:
-            member.event.wait()
+            member.event.acquire()
             if not member.leads:
                 return _outcome(member)
         self._lead(sale_id)
@@ -75,17 +78,19 @@ class GroupCommit:
         else:
             for member, result in zip(group, results, strict=True):
                 member.result = result
+        following_leader = None
         with self._lock:
             following = self._waiting.get(sale_id)
             if following:
-                following[0].leads = True
+                following_leader = following[0]
+                following_leader.leads = True
             else:
                 self._in_flight.discard(sale_id)
         for member in group:
-            if member.event is not None:
-                member.event.set()
-        if following:
-            following[0].event.set()
+            if member.event is not None:  # (the leader's own, if it was handed the lead: harmless)
+                member.event.release()
+        if following_leader is not None:
+            following_leader.event.release()
 
 
 def _outcome(member: _Member) -> object:
