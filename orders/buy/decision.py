@@ -128,7 +128,10 @@ def _decide(
     order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
     fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
     try:
-        result = hot_script("buy", lua_source(BUY_LUA))(
+        # HA: answered only once a replica holds the decision (else ReplicasUnconfirmed, a
+        # RedisError: 503; a retry of the key replays the decision if it outlived a failover,
+        # or decides anew if it was lost with the primary; README "High availability").
+        result = hot_script("buy", lua_source(BUY_LUA), replicated=True)(
             keys=keys.buy_script_keys(sale_id, idempotency_key),
             args=[
                 order_id,
