@@ -51,6 +51,19 @@ def redis_client() -> redis.Redis:
     return per_process("redis", _redis_client_build)
 
 
+class SentinelFollowingConnection(redis.sentinel.SentinelManagedConnection):
+    """A Sentinel-managed connection that asks the Sentinels for the primary every
+    time it connects. redis-py's own asks only in connect(); a connection that
+    broke and is re-opened by a command's retry (or by kombu, Celery's broker
+    client) goes through connect_check_health() and would knock at the address of
+    the primary that died, again and again, instead of the one promoted since."""
+
+    def connect_check_health(self, check_health: bool = True, retry_socket_connect: bool = True) -> None:
+        if not self._sock and self.connection_pool.is_master:
+            self.host, self.port = self.connection_pool.get_master_address()
+        super().connect_check_health(check_health=check_health, retry_socket_connect=retry_socket_connect)
+
+
 def _redis_client_build() -> redis.Redis:
     options = {
         "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
@@ -63,7 +76,12 @@ def _redis_client_build() -> redis.Redis:
         settings.REDIS_SENTINEL_ADDRESSES,
         sentinel_kwargs={"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
     )
-    return sentinels.master_for(settings.REDIS_SENTINEL_MASTER, db=settings.REDIS_DB, **options)
+    return sentinels.master_for(
+        settings.REDIS_SENTINEL_MASTER,
+        db=settings.REDIS_DB,
+        connection_class=SentinelFollowingConnection,
+        **options,
+    )
 
 
 class ReplicasUnconfirmed(redis.RedisError):
@@ -103,7 +121,8 @@ class HotScript:
         self.replicas = replicas
         self._local = threading.local()
         pool = redis_client().connection_pool
-        # A plain connection, or with Sentinel one that asks for the primary when it connects.
+        # A plain connection, or with Sentinel one that asks for the primary whenever it
+        # connects (SentinelFollowingConnection).
         self._connection_class = pool.connection_class
         self._connection_kwargs = pool.connection_kwargs
 
@@ -131,11 +150,6 @@ class HotScript:
 
     def _run(self, keys: list[str], args: list[object]) -> object:
         connection = self._connection()
-        if not connection.is_connected:
-            # Connect here, not inside send_*(): redis-py's send path connects to the
-            # connection's own host (localhost:6379 by default) without asking the
-            # Sentinels; connect() is the call a Sentinel-managed connection overrides.
-            connection.connect()
         try:
             return self._exchange(connection, "EVALSHA", self.sha, len(keys), *keys, *args)
         except redis.exceptions.NoScriptError:
