@@ -1,15 +1,19 @@
 """No "accepted" that only the primary holds: while no replica acknowledges, the
-buy API answers 503 (not 200), although the primary took the decision; once the
-replicas run again the same Idempotency-Key replays that decision (the same order),
-and the reservation, never handed to Kafka, is re-published and persisted once.
+buy API answers 503 (not 200), although the primary took the decision; and the
+re-publisher does not hand that reservation to Kafka either (persisted while only
+the primary held it, a failover could take its unit back into stock and sell it
+twice). Once the replicas run again the same Idempotency-Key replays the decision
+(the same order), and the reservation is re-published and persisted once.
 
-The replicas are frozen with SIGSTOP (as a replica that hangs, or a network
-partition between the primary and them, would look), for about a second."""
+The replicas are frozen with SIGSTOP (as replicas that hang, or a network
+partition between the primary and them, would look) for 12 s: longer than the
+re-publisher's grace period (5 s) plus its interval (5 s)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +25,8 @@ from tests.support.product import Product
 from tests.support.servers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+STALLED_SECONDS = 12
 
 
 def test_decision_no_replica_holds_is_not_answered_accepted(ha_product: Product, owner: Any) -> None:
@@ -36,11 +42,14 @@ def test_decision_no_replica_holds_is_not_answered_accepted(ha_product: Product,
         os.kill(pid, signal.SIGSTOP)
     try:
         status, body = ha_product.buy(sale.pk, "shopper-stalled", key)
+        time.sleep(STALLED_SECONDS)  # the re-publisher passes (every 5 s) over a reservation 5 s old
+        persisted_while_stalled = Order.objects.filter(sale=sale, user_id="shopper-stalled").exists()
     finally:
         for pid in replicas:
             os.kill(pid, signal.SIGCONT)
     assert status == 503, body
     assert "Redis" in body["detail"], body
+    assert not persisted_while_stalled, "a reservation only the primary held was handed to Kafka"
 
     replayed: dict = {}
 
