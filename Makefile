@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test test-browser chromium bench bench-ws bench-tools stack down status logs setup venv lock lint format
+.PHONY: run test test-ha test-browser chromium bench bench-ws bench-tools stack down status logs setup venv lock lint format
 
 ## run: install, bring the stack up, migrate, seed the demo, start every process
 run: setup
@@ -14,13 +14,19 @@ run: setup
 ## test: bring the stack up if needed and run the whole suite against the real servers,
 ## the browser tests (Playwright driving Debian's chromium through nginx) included
 ## (then, unless FLUX_STACK=external already, the same suite again against stand-in servers that
-## bin/stack does not run: bin/test-external, the path of Docker's and managed servers)
+## bin/stack does not run: bin/test-external, the path of Docker's and managed servers; and last
+## the fault tests on the HA topology: bin/test-ha)
 test: stack chromium
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 ifneq ($(FLUX_STACK),external)
 	bin/test-external
+	VENV=$(VENV) bin/test-ha
 endif
+
+## test-ha: the fault tests on the HA topology (bin/stack up --ha, tests/ha, then down again)
+test-ha: venv
+	VENV=$(VENV) bin/test-ha $(PYTEST_ARGS)
 
 ## test-browser: only the browser tests (tests/browser); see README for watching them
 test-browser: stack chromium

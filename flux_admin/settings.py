@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -127,11 +128,45 @@ REDIS_SOCKET_TIMEOUT = float(env_str("REDIS_SOCKET_TIMEOUT", "2"))
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{_redis_db_base + 1}")
 CHANNELS_REDIS_URL = env_str("CHANNELS_REDIS_URL", f"redis://127.0.0.1:6379/{_redis_db_base + 2}")
 
+# High availability (README, "High availability"; `bin/stack env --ha` prints these).
+# REDIS_SENTINELS (host:port,...) turns on Redis through Sentinel: every client asks
+# the Sentinels which node is the primary of REDIS_SENTINEL_MASTER and follows a
+# failover by itself; the three URLs above then give only their database numbers.
+REDIS_SENTINELS = env_list("REDIS_SENTINELS", [])
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "flux")
+# The buy decision is answered only once this many replicas hold it (Redis WAIT on
+# the decision's own connection, pipelined with it), waiting at most the timeout;
+# short of that, the shopper is told 503 and the same key decides again on retry
+# (orders/buy/decision.py). 0: no wait (a single Redis).
+REDIS_WAIT_REPLICAS = env_int("REDIS_WAIT_REPLICAS", 0)
+REDIS_WAIT_TIMEOUT_MS = env_int("REDIS_WAIT_TIMEOUT_MS", 500)
+if REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT_MS >= REDIS_SOCKET_TIMEOUT * 1000:
+    raise ImproperlyConfigured("REDIS_WAIT_TIMEOUT_MS must be shorter than REDIS_SOCKET_TIMEOUT")
+
+
+def _redis_db(url: str) -> int:
+    return int(urlsplit(url).path.strip("/") or 0)
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ImproperlyConfigured(f"REDIS_SENTINELS: {address!r} is not host:port")
+    return host, int(port)
+
+
+REDIS_SENTINEL_ADDRESSES = [_host_port(address) for address in REDIS_SENTINELS]
+REDIS_DB = _redis_db(REDIS_URL)
+
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX", "test." if TESTING else "")
 KAFKA_ORDERS_TOPIC = f"{KAFKA_TOPIC_PREFIX}orders"
 KAFKA_ORDERS_DLQ_TOPIC = f"{KAFKA_TOPIC_PREFIX}orders.dlq"
 KAFKA_ORDERS_PARTITIONS = env_int("KAFKA_ORDERS_PARTITIONS", 6)
+# The topics' copies (`manage.py kafka_topics`): 1 on the single node; 3 and 2 on the
+# HA topology, where an order acknowledged (acks=all) is on at least two brokers.
+KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 1)
+KAFKA_MIN_INSYNC_REPLICAS = env_int("KAFKA_MIN_INSYNC_REPLICAS", 1)
 # How long the producer gathers messages into one request to the broker.
 KAFKA_PRODUCER_LINGER_MS = env_int("KAFKA_PRODUCER_LINGER_MS", 0)
 
@@ -142,15 +177,28 @@ KAFKA_PRODUCER_LINGER_MS = env_int("KAFKA_PRODUCER_LINGER_MS", 0)
 # message out to its own sockets. Pub/sub delivers at most once, which suits ticks
 # (the next one supersedes a lost one). PUBLISH ignores the database number, so
 # tests get their own prefix.
+_channels_host: object = CHANNELS_REDIS_URL
+if REDIS_SENTINELS:
+    _channels_host = {
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinels": REDIS_SENTINEL_ADDRESSES,
+        "db": _redis_db(CHANNELS_REDIS_URL),
+    }
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [CHANNELS_REDIS_URL], "prefix": "test.asgi" if TESTING else "asgi"},
+        "CONFIG": {"hosts": [_channels_host], "prefix": "test.asgi" if TESTING else "asgi"},
     }
 }
 
 # --- Celery (flux_admin/celery.py reads the CELERY_* names) ---------------------
 
+if REDIS_SENTINELS:
+    # kombu's Sentinel transport: the Sentinels in turn, then the primary they name.
+    CELERY_BROKER_URL = ";".join(
+        f"sentinel://{host}:{port}/{_redis_db(CELERY_BROKER_URL)}" for host, port in REDIS_SENTINEL_ADDRESSES
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_MASTER}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -4,6 +4,11 @@ The WSGI server forks its workers after importing the application, and a
 socket or a librdkafka handle must never be shared across a fork. So every
 client is built lazily, on first use, and remembered with the pid that built
 it: a forked child sees a different pid and builds its own.
+
+With REDIS_SENTINELS set (the HA topology), every Redis connection is made to
+the primary the Sentinels name at the time it connects: a connection that broke
+in a failover, or finds its node demoted (READONLY), is made again to the new
+primary, so the application follows a failover by itself.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import redis
+import redis.sentinel
 from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
@@ -40,16 +46,47 @@ def per_process(name: str, build: Callable[[], T]) -> T:
 
 
 def redis_client() -> redis.Redis:
-    """The process's Redis client (a thread-safe connection pool)."""
-    return per_process(
-        "redis",
-        lambda: redis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-            health_check_interval=30,
-        ),
+    """The process's Redis client (a thread-safe connection pool): REDIS_URL's
+    server, or with REDIS_SENTINELS the primary the Sentinels name."""
+    return per_process("redis", _redis_client_build)
+
+
+class SentinelFollowingConnection(redis.sentinel.SentinelManagedConnection):
+    """A Sentinel-managed connection that asks the Sentinels for the primary every
+    time it connects. redis-py's own asks only in connect(); a connection that
+    broke and is re-opened by a command's retry (or by kombu, Celery's broker
+    client) goes through connect_check_health() and would knock at the address of
+    the primary that died, again and again, instead of the one promoted since."""
+
+    def connect_check_health(self, check_health: bool = True, retry_socket_connect: bool = True) -> None:
+        if not self._sock and self.connection_pool.is_master:
+            self.host, self.port = self.connection_pool.get_master_address()
+        super().connect_check_health(check_health=check_health, retry_socket_connect=retry_socket_connect)
+
+
+def _redis_client_build() -> redis.Redis:
+    options = {
+        "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": settings.REDIS_SOCKET_TIMEOUT,
+        "health_check_interval": 30,
+    }
+    if not settings.REDIS_SENTINELS:
+        return redis.Redis.from_url(settings.REDIS_URL, **options)
+    sentinels = redis.sentinel.Sentinel(
+        settings.REDIS_SENTINEL_ADDRESSES,
+        sentinel_kwargs={"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
     )
+    return sentinels.master_for(
+        settings.REDIS_SENTINEL_MASTER,
+        db=settings.REDIS_DB,
+        connection_class=SentinelFollowingConnection,
+        **options,
+    )
+
+
+class ReplicasUnconfirmed(redis.RedisError):
+    """Redis decided, but fewer replicas than REDIS_WAIT_REPLICAS acknowledged the
+    decision within REDIS_WAIT_TIMEOUT_MS: a failover now could lose it."""
 
 
 @cache
@@ -71,30 +108,55 @@ class HotScript:
     its retry machinery and returns the connection, for every command: measured,
     that was a third of a rate-limited buy's CPU. A web thread runs one command
     at a time, so it keeps one connection of its own and talks to it directly.
+
+    `replicas`: a script that decides something a shopper is told (buy.lua) is
+    followed on the same connection, in the same round trip, by WAIT: its answer
+    counts only once that many replicas hold the script's writes (else
+    ReplicasUnconfirmed). 0 on a single Redis.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, replicas: int = 0) -> None:
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
+        self.replicas = replicas
         self._local = threading.local()
-        self._connection_kwargs = redis_client().connection_pool.connection_kwargs
+        pool = redis_client().connection_pool
+        # A plain connection, or with Sentinel one that asks for the primary whenever it
+        # connects (SentinelFollowingConnection).
+        self._connection_class = pool.connection_class
+        self._connection_kwargs = pool.connection_kwargs
 
     def _connection(self) -> redis.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._local.connection = redis.Connection(**self._connection_kwargs)
+            connection = self._local.connection = self._connection_class(**self._connection_kwargs)
         return connection
+
+    def _exchange(self, connection: redis.Connection, *command: object) -> object:
+        if not self.replicas:
+            connection.send_command(*command)
+            return connection.read_response()
+        wait = ("WAIT", self.replicas, settings.REDIS_WAIT_TIMEOUT_MS)
+        connection.send_packed_command(connection.pack_commands([command, wait]))
+        try:
+            result = connection.read_response()
+        except redis.ResponseError:
+            connection.read_response()  # WAIT's answer: never left on the wire
+            raise
+        acknowledged = connection.read_response()
+        if acknowledged < self.replicas:
+            raise ReplicasUnconfirmed(f"{acknowledged} of {self.replicas} replica(s) acknowledged in time")
+        return result
 
     def _run(self, keys: list[str], args: list[object]) -> object:
         connection = self._connection()
         try:
-            connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
-            return connection.read_response()
+            return self._exchange(connection, "EVALSHA", self.sha, len(keys), *keys, *args)
         except redis.exceptions.NoScriptError:
+            # A new connection, a restarted Redis, a replica just promoted: load it once.
             connection.send_command("SCRIPT", "LOAD", self.source)
             connection.read_response()
-            connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
-            return connection.read_response()
+            return self._exchange(connection, "EVALSHA", self.sha, len(keys), *keys, *args)
         except (redis.ConnectionError, redis.TimeoutError):
             connection.disconnect()
             raise
@@ -109,8 +171,10 @@ class HotScript:
             return self._run(keys, args)
 
 
-def hot_script(name: str, source: str) -> HotScript:
-    return per_process(f"hot-script:{name}", lambda: HotScript(source))
+def hot_script(name: str, source: str, *, replicated: bool = False) -> HotScript:
+    """`replicated`: the script's answer waits for REDIS_WAIT_REPLICAS replicas (HotScript)."""
+    replicas = settings.REDIS_WAIT_REPLICAS if replicated else 0
+    return per_process(f"hot-script:{name}:{replicas}", lambda: HotScript(source, replicas=replicas))
 
 
 def kafka_admin() -> AdminClient:

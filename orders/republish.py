@@ -45,7 +45,7 @@ def ledger_republish(*, grace_ms: int = GRACE_MS) -> dict[str, int]:
     client = redis_client()
     seconds, micros = client.time()
     cutoff = seconds * 1000 + micros // 1000 - grace_ms
-    done = {"republished": 0, "released": 0, "missing": 0}
+    done = {"republished": 0, "released": 0, "missing": 0, "unreplicated": 0}
     producer: Producer | None = None
     for sale_id in _sales_with_a_ledger():
         pending_key, ledger_key = keys.pending_key(sale_id), keys.ledger_key(sale_id)
@@ -68,6 +68,10 @@ def ledger_republish(*, grace_ms: int = GRACE_MS) -> dict[str, int]:
         # flush in time stay queued and are delivered, not dropped with it.
         producer = producer or per_process("republisher", lambda: Producer(kafka_producer_config()))
         messages = client.hmget(ledger_key, waiting)
+        if not _replicas_hold_what_was_read(client, sale_id):
+            done["unreplicated"] += 1
+            logger.warning("sale %s: no replica acknowledged its reservations yet; not re-published", sale_id)
+            continue
         sent = []
         for order_id, message in zip(waiting, messages, strict=True):
             if message is None:  # pending without a reservation: nothing to send
@@ -83,6 +87,22 @@ def ledger_republish(*, grace_ms: int = GRACE_MS) -> dict[str, int]:
             done["republished"] += len(sent)
             logger.warning("sale %s: re-published %d reservation(s) not yet persisted", sale_id, len(sent))
     return done
+
+
+def _replicas_hold_what_was_read(client: redis.Redis, sale_id: int) -> bool:
+    """HA (REDIS_WAIT_REPLICAS): are the reservations just read held by a replica?
+    A reservation whose WAIT timed out (its shopper was told 503) may still be on the
+    primary alone: handed to Kafka now, it would be persisted while a failover could
+    take it out of the promoted replica's stock, and its units be sold twice. Redis
+    replicates in order, so a write made after the read, acknowledged by WAIT, proves
+    the replica has everything before it. Always True on a single Redis."""
+    replicas = settings.REDIS_WAIT_REPLICAS
+    if not replicas:
+        return True
+    pipe = client.pipeline(transaction=False)
+    pipe.set(keys.replicated_mark_key(sale_id), 1, px=60_000)
+    pipe.execute_command("WAIT", replicas, settings.REDIS_WAIT_TIMEOUT_MS)
+    return pipe.execute()[-1] >= replicas
 
 
 def ledger_republish_safely() -> dict[str, int]:

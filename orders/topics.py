@@ -27,7 +27,10 @@ def topics_wanted() -> dict[str, int]:
 
 
 def topics_ensure() -> dict[str, str]:
-    """Create the missing topics; return what happened to each ("created"/"exists")."""
+    """Create the missing topics, with KAFKA_REPLICATION_FACTOR copies of which
+    KAFKA_MIN_INSYNC_REPLICAS must acknowledge a write (the producer asks acks=all);
+    return what happened to each ("created"/"exists"). An existing topic is left
+    as it is."""
     admin = kafka_admin()
     existing = admin.list_topics(timeout=ADMIN_TIMEOUT_SECONDS).topics
     outcome: dict[str, str] = {}
@@ -36,7 +39,14 @@ def topics_ensure() -> dict[str, str]:
         if name in existing:
             outcome[name] = "exists"
         else:
-            missing.append(NewTopic(name, num_partitions=partitions, replication_factor=1))
+            missing.append(
+                NewTopic(
+                    name,
+                    num_partitions=partitions,
+                    replication_factor=settings.KAFKA_REPLICATION_FACTOR,
+                    config={"min.insync.replicas": str(settings.KAFKA_MIN_INSYNC_REPLICAS)},
+                )
+            )
     if missing:
         for name, future in admin.create_topics(missing, request_timeout=ADMIN_TIMEOUT_SECONDS).items():
             try:

@@ -131,6 +131,12 @@ def pending_key(sale_id: int) -> str:
     return f"{sale_tag(sale_id)}:pending"
 
 
+def replicated_mark_key(sale_id: int) -> str:
+    """A short-lived string the re-publisher writes, then WAITs for, before it hands a
+    sale's reservations to Kafka (HA: they must be on a replica first; orders/republish.py)."""
+    return f"{sale_tag(sale_id)}:replicated"
+
+
 def accepted_keys_key(sale_id: int) -> str:
     return f"{sale_tag(sale_id)}:accepted"
 

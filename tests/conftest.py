@@ -6,6 +6,7 @@ Only fixtures live here; what tests import is in tests/support/."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -17,6 +18,10 @@ from infra.clients import redis_client, reset_clients
 from tests.factories import PASSWORD, make_merchant
 from tests.support.http import WebServer, granian_server
 from tests.support.servers import stack
+
+# tests/ha kill servers of the HA topology: only `make test-ha` (bin/test-ha) runs
+# them, on that topology; it sets FLUX_HA_TESTS.
+collect_ignore = [] if os.environ.get("FLUX_HA_TESTS") else ["ha"]
 
 
 @pytest.fixture(scope="session")

@@ -60,5 +60,5 @@ def test_persisted_reservations_left_in_the_ledger_are_released(owner, redis_con
     redis_conn.zadd(pending_key(sale.pk), {order_id: 0})
     redis_conn.hset(ledger_key(sale.pk), order_id, "{}")
 
-    assert ledger_republish(grace_ms=0) == {"republished": 0, "released": 1, "missing": 0}
+    assert ledger_republish(grace_ms=0) == {"republished": 0, "released": 1, "missing": 0, "unreplicated": 0}
     assert redis_conn.zcard(pending_key(sale.pk)) == 0

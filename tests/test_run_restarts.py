@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 # How long a killed process may take to be replaced and the site to answer 200.
 BACK_WITHIN_SECONDS = 15
-KINDS = ["proxy", "web:web-0", "ws", "consumer", "admitter", "dashboard", "worker", "beat"]
+KINDS = ["proxy", "web:web-0", "ws", "consumer:consumer-0", "admitter", "dashboard", "worker", "beat"]
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_every_kind_of_process_killed_with_sigkill_comes_back(product: Product, 
 
             wait_for(replaced, BACK_WITHIN_SECONDS, f"{kind} to be restarted and /healthz to answer 200")
             print(f"{kind}: killed, replaced and healthy after {time.monotonic() - killed_at:.1f} s")
-            if kind == "consumer":
+            if kind == "consumer:consumer-0":
                 # The new consumer takes the partitions back at once (static membership),
                 # rather than after the group's 45 s session timeout: an order accepted
                 # now is persisted within seconds.

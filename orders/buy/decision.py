@@ -166,7 +166,11 @@ def _decide(
 
 def _run_group(sale_id: int, idempotency_keys: Sequence[str], args: Sequence[object]) -> list:
     """One call of buy.lua for a group of buys of one sale; one result per buy."""
-    return hot_script("buy", lua_source(BUY_LUA))(
+    # HA: answered only once a replica holds the group's decisions (else ReplicasUnconfirmed,
+    # a RedisError: 503 for every buy of the group; a retry of a key replays its decision if
+    # it outlived a failover, or decides anew if it was lost with the primary; README "High
+    # availability").
+    return hot_script("buy", lua_source(BUY_LUA), replicated=True)(
         keys=keys.buy_script_keys(sale_id, *idempotency_keys), args=list(args)
     )
 
