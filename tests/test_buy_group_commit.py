@@ -82,6 +82,23 @@ def test_a_failed_call_fails_every_buy_of_its_group_and_the_next_group_still_run
     assert group.decide(1, "d", [0]) == "ok"  # nothing left stuck in flight
 
 
+def test_a_call_that_answers_the_wrong_number_of_results_fails_its_group_not_the_next() -> None:
+    started, release = threading.Event(), threading.Event()
+    slow = GroupCommit(lambda sale_id, keys, args: (started.set(), release.wait(5), ["x"] * len(keys))[2])
+    with ThreadPoolExecutor(3) as pool:  # a group of two gets one result: both fail, none hangs
+        first = pool.submit(slow.decide, 1, "a", [0])
+        started.wait(5)
+        pair = [pool.submit(slow.decide, 1, key, [0]) for key in "bc"]
+        time.sleep(0.1)
+        slow._run = lambda sale_id, keys, args: ["one"]  # the next call answers one result for two
+        release.set()
+        assert first.result(5) == "x"
+        for future in pair:
+            with pytest.raises(ValueError):
+                future.result(5)
+    assert slow.decide(1, "d", [0]) == "one"  # nothing left in flight: the next buy is decided
+
+
 # --- against the real Redis and Kafka ---------------------------------------------------
 
 

@@ -72,12 +72,11 @@ class GroupCommit:
             group = self._waiting.pop(sale_id)
         try:
             results = self._run(sale_id, [m.key for m in group], [arg for m in group for arg in m.args])
+            for member, result in zip(group, results, strict=True):
+                member.result = result
         except BaseException as error:  # each member answers it as if it had called alone
             for member in group:
                 member.error = error
-        else:
-            for member, result in zip(group, results, strict=True):
-                member.result = result
         following_leader = None
         with self._lock:
             following = self._waiting.get(sale_id)
