@@ -4,12 +4,21 @@ the order pipeline's topics are named in settings."""
 
 from __future__ import annotations
 
-from confluent_kafka import TopicPartition
+import time
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from django.conf import settings
 
 from infra.clients import kafka_consumer
 
 TIMEOUT_SECONDS = 10.0
+# What a broker answers about a group while it is still electing the group's coordinator
+# (on a fresh cluster, it creates __consumer_offsets on the first such question).
+_COORDINATOR_PENDING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+}
 
 
 def end_offsets(topic: str) -> dict[int, int]:
@@ -31,7 +40,7 @@ def group_backlog(topic: str, group_id: str) -> int:
     consumer = kafka_consumer(group_id, log_level=3)
     try:
         numbers = consumer.list_topics(topic, timeout=TIMEOUT_SECONDS).topics[topic].partitions
-        committed = consumer.committed([TopicPartition(topic, n) for n in numbers], timeout=TIMEOUT_SECONDS)
+        committed = _committed(consumer, [TopicPartition(topic, n) for n in numbers])
         backlog = 0
         for partition in committed:
             low, high = consumer.get_watermark_offsets(partition, timeout=TIMEOUT_SECONDS)
@@ -40,6 +49,19 @@ def group_backlog(topic: str, group_id: str) -> int:
         return backlog
     finally:
         consumer.close()
+
+
+def _committed(consumer: Consumer, partitions: list[TopicPartition]) -> list[TopicPartition]:
+    """The group's committed offsets, asked again while its coordinator is being elected:
+    right after a fresh broker starts, `make run`'s demo sale asked and got NOT_COORDINATOR."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while True:
+        try:
+            return consumer.committed(partitions, timeout=TIMEOUT_SECONDS)
+        except KafkaException as error:
+            if error.args[0].code() not in _COORDINATOR_PENDING or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def group_commit_to_end(topic: str, group_id: str) -> None:
