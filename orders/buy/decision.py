@@ -29,10 +29,11 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import redis
 from django.conf import settings
@@ -46,6 +47,7 @@ from orders.publisher import order_publisher
 from sales import keys
 
 BUY_LUA = Path(__file__).resolve().parent / "buy.lua"
+T = TypeVar("T")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
 
 
@@ -81,6 +83,66 @@ def _unavailable(what: str) -> BuyResult:
 _sold_out_flags: dict[int, tuple[float, frozenset[str]]] = {}
 
 
+# --- the steps, and their I/O ---------------------------------------------------------
+#
+# The decision is written once, as a generator (buy_steps) that yields each piece of
+# I/O it needs and is sent its result: the WSGI lane drives it with blocking calls on
+# its thread (run_sync, below), the asyncio front (orders/buy/front.py) awaits the
+# same steps on its event loop (orders/buy/aio.py, run_async). The logic, its order
+# and its answers cannot drift apart between the two servers.
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaAvailable:
+    """Step: is the order log known to be up? (bool, no I/O)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Decide:
+    """Step: buy.lua's result for this buy, in a group with the sale's others (group.py)."""
+
+    sale_id: int
+    idempotency_key: str
+    args: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Step: produce the order's message and wait, bounded, for Kafka's acknowledgement
+    (True: acknowledged; False: not in time; KafkaException: a definite refusal)."""
+
+    key: bytes
+    value: bytes
+
+
+Step = KafkaAvailable | Decide | Publish
+Steps = Generator[Step, object, T]
+
+
+def run_sync(steps: Steps[T]) -> T:
+    """Drive the steps with blocking I/O on the calling thread (the WSGI lane, Django)."""
+    try:
+        step = next(steps)
+        while True:
+            try:
+                if isinstance(step, Decide):
+                    # One call of buy.lua, shared with the process's other buys of this sale
+                    # that arrive meanwhile (group commit, orders/buy/group.py).
+                    value: object = _groups().decide(step.sale_id, step.idempotency_key, step.args)
+                elif isinstance(step, Publish):
+                    value = order_publisher().publish(
+                        key=step.key, value=step.value, timeout=settings.BUY_KAFKA_ACK_TIMEOUT
+                    )
+                else:
+                    value = order_publisher().available
+            except Exception as error:  # the generator handles it where the step was asked for
+                step = steps.throw(error)
+                continue
+            step = steps.send(value)
+    except StopIteration as done:
+        return done.value
+
+
 def buy(
     *,
     sale_id: int,
@@ -90,6 +152,28 @@ def buy(
     admission_token: str | None = None,
     merchant_id: int | None = None,
 ) -> BuyResult:
+    """Decide one purchase, blocking: buy_steps driven by run_sync."""
+    return run_sync(
+        buy_steps(
+            sale_id=sale_id,
+            user_id=user_id,
+            quantity=quantity,
+            idempotency_key=idempotency_key,
+            admission_token=admission_token,
+            merchant_id=merchant_id,
+        )
+    )
+
+
+def buy_steps(
+    *,
+    sale_id: int,
+    user_id: str,
+    quantity: int,
+    idempotency_key: str,
+    admission_token: str | None = None,
+    merchant_id: int | None = None,
+) -> Steps[BuyResult]:
     """Decide one purchase. Inputs are already validated (the API edge does it);
     `admission_token` is the Admission-Token header of a shopper admitted from the
     waiting room, None for everyone else. `merchant_id`: a storefront's shopper's
@@ -103,7 +187,9 @@ def buy(
     if flag is not None and flag[0] > time.monotonic() and idempotency_key not in flag[1]:
         tally().record(sale_id, time.perf_counter() - started, Outcome.SOLD_OUT)
         return _refusal(Outcome.SOLD_OUT, sale_id)  # the herd after the stock is gone: no round trip
-    result, uncounted = _decide(sale_id, user_id, quantity, idempotency_key, admission_token, merchant_id)
+    result, uncounted = yield from _decide(
+        sale_id, user_id, quantity, idempotency_key, admission_token, merchant_id
+    )
     tally().record(sale_id, time.perf_counter() - started, uncounted)
     return result
 
@@ -115,7 +201,7 @@ def _decide(
     idempotency_key: str,
     admission_token: str | None,
     merchant_id: int | None,
-) -> tuple[BuyResult, str | None]:
+) -> Steps[tuple[BuyResult, str | None]]:
     """Steps 2-5. Returns the result, and its outcome if buy.lua did not count it."""
     nonce = ""  # no admission: buy.lua sends the shopper through the queue or the bucket
     if admission_token is not None:
@@ -124,16 +210,13 @@ def _decide(
         if not nonce:
             return _refusal(Outcome.ADMISSION_INVALID, sale_id), Outcome.ADMISSION_INVALID
 
-    publisher = order_publisher()
-    if not publisher.available:
+    if not (yield KafkaAvailable()):
         return _unavailable("The order log (Kafka)"), Outcome.UNAVAILABLE
 
     order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
     fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
     try:
-        # One call of buy.lua, shared with the process's other buys of this sale that
-        # arrive meanwhile (group commit, orders/buy/group.py).
-        result = _groups().decide(
+        result: list = yield Decide(
             sale_id,
             idempotency_key,
             (order_id, user_id, quantity, fingerprint, idempotency_key, sale_id, nonce, merchant_id or ""),
@@ -143,9 +226,7 @@ def _decide(
 
     kind = result[0].decode()
     if kind == Outcome.ACCEPTED:
-        acknowledged = publisher.publish(
-            key=order_id.encode(), value=result[1], timeout=settings.BUY_KAFKA_ACK_TIMEOUT
-        )
+        acknowledged = yield Publish(order_id.encode(), result[1])
         outcome = Outcome.ACCEPTED if acknowledged else Outcome.PENDING
         accepted = BuyResult(
             outcome, _accepted_body(outcome, order_id, sale_id, user_id, quantity, int(result[2]))

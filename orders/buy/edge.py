@@ -211,7 +211,17 @@ def _outcome_answer(result: decision.BuyResult, sale_id: int, meta: Meta) -> Ans
 
 
 def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
-    """POST /api/v1/sales/{sale_id}/buy."""
+    """POST /api/v1/sales/{sale_id}/buy, blocking (the WSGI lane, Django)."""
+    return decision.run_sync(buy_steps(sale_id, meta, read_body))
+
+
+def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
+    """POST /order, blocking (the WSGI lane, Django)."""
+    return decision.run_sync(order_steps(meta, read_body))
+
+
+def buy_steps(sale_id: int, meta: Meta, read_body: ReadBody) -> decision.Steps[Answer]:
+    """POST /api/v1/sales/{sale_id}/buy, as steps (decision.py) for either driver."""
     length = _content_length(meta)
     if length is None:
         return _too_large()
@@ -231,7 +241,7 @@ def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
     buyer = _buyer(shopper, payload.user_id, "user_id")
     if isinstance(buyer, Answer):
         return buyer
-    result = decision.buy(
+    result = yield from decision.buy_steps(
         sale_id=sale_id,
         user_id=buyer.id,
         quantity=payload.quantity,
@@ -242,7 +252,7 @@ def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
     return _outcome_answer(result, sale_id, meta)
 
 
-def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
+def order_steps(meta: Meta, read_body: ReadBody) -> decision.Steps[Answer]:
     """The seed's POST /order {productId, userId}: productId is the SKU of an open
     sale of the merchant whose storefront token proves the shopper, or else of the
     demo merchant (SKUs are each merchant's own: another's is never reached).
@@ -272,7 +282,7 @@ def order_answer(meta: Meta, read_body: ReadBody) -> Answer:
     buyer = _buyer(shopper, payload.userId, "userId")
     if isinstance(buyer, Answer):
         return buyer
-    result = decision.buy(
+    result = yield from decision.buy_steps(
         sale_id=sale_id,
         user_id=buyer.id,
         quantity=1,
