@@ -11,12 +11,15 @@ A reservation committed in Redis must become exactly one order. So:
   is reserved (``available`` is False), so an outage does not pile up
   reservations.
 
-Delivery reports are served by one background thread per process; each
-request waits on its own event.
+Delivery reports are served by one background thread per process, each
+request waiting on its own lock (OrderPublisher); or, in the asyncio front
+(orders/buy/front.py), by the event loop that publishes, each request awaiting
+its own future (LoopOrderPublisher): no thread is woken per acknowledgement.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -56,7 +59,10 @@ class _Delivery:
         return self._done.acquire(timeout=timeout)
 
 
-class OrderPublisher:
+class _Publisher:
+    """The producer, and what it knows of the broker being down (shared by both servers
+    of its delivery reports)."""
+
     def __init__(self, topic: str) -> None:
         self.topic = topic
         self._down_since: float | None = None
@@ -76,35 +82,26 @@ class OrderPublisher:
             self._producer.list_topics(topic, timeout=5)
         except KafkaException as error:
             self._mark_down(error.args[0].str())
-        self._thread = threading.Thread(target=self._serve, name="order-publisher", daemon=True)
-        self._thread.start()
 
     @property
     def available(self) -> bool:
         return self._down_since is None
 
-    def publish(self, *, key: bytes, value: bytes, timeout: float) -> bool:
-        """Produce and wait up to ``timeout`` seconds for the acknowledgement.
+    def flush(self, timeout: float) -> int:
+        """Wait up to `timeout` s for every message still unacknowledged (on the way out);
+        the number still not acknowledged then."""
+        return self._producer.flush(timeout)
 
-        True: the broker has the message. False: not acknowledged in time (it
-        may still arrive). Raises KafkaException for a definite refusal.
-        """
-        delivery = _Delivery()
-        try:
-            self._producer.produce(self.topic, key=key, value=value, on_delivery=delivery)
-        except BufferError:
-            return False  # local queue full: same as not acknowledged, reservation stays pending
-        if not delivery.wait(timeout):
-            return False
-        if delivery.error is not None:
-            self._note_error(delivery.error)
-            if delivery.error.code() in _DOWN_CODES:
+    def _delivered(self, error: KafkaError | None) -> bool:
+        """An acknowledgement's meaning: True (the broker has it), False (no broker
+        answers: not acknowledged, the reservation stays pending), or raised."""
+        if error is not None:
+            self._note_error(error)
+            if error.code() in _DOWN_CODES:
                 return False
-            raise KafkaException(delivery.error)
+            raise KafkaException(error)
         self._down_since = None
         return True
-
-    # --- background: delivery reports and recovery -------------------------------
 
     def _on_error(self, error: KafkaError) -> None:
         self._note_error(error)
@@ -117,12 +114,6 @@ class OrderPublisher:
         if self._down_since is None:
             self._down_since = time.monotonic()
             logger.warning("kafka unavailable (%s): refusing new buys until it answers", reason)
-
-    def _serve(self) -> None:
-        while True:
-            self._producer.poll(0.05)
-            if self._down_since is not None:
-                self._probe()
 
     def _probe(self) -> None:
         try:
@@ -138,6 +129,108 @@ class OrderPublisher:
         if metadata.brokers and leaders_known:
             logger.warning("kafka answers again after %.1fs", time.monotonic() - (self._down_since or 0))
             self._down_since = None
+
+
+class OrderPublisher(_Publisher):
+    """Delivery reports served by a thread of its own; a request waits on a lock."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(topic)
+        self._thread = threading.Thread(target=self._serve, name="order-publisher", daemon=True)
+        self._thread.start()
+
+    def publish(self, *, key: bytes, value: bytes, timeout: float) -> bool:
+        """Produce and wait up to ``timeout`` seconds for the acknowledgement.
+
+        True: the broker has the message. False: not acknowledged in time (it
+        may still arrive). Raises KafkaException for a definite refusal.
+        """
+        delivery = _Delivery()
+        try:
+            self._producer.produce(self.topic, key=key, value=value, on_delivery=delivery)
+        except BufferError:
+            return False  # local queue full: same as not acknowledged, reservation stays pending
+        if not delivery.wait(timeout):
+            return False
+        return self._delivered(delivery.error)
+
+    def _serve(self) -> None:
+        while True:
+            self._producer.poll(0.05)
+            if self._down_since is not None:
+                self._probe()
+
+
+_NOT_IN_TIME: Any = object()  # a LoopOrderPublisher's wait that ran out
+
+
+class LoopOrderPublisher(_Publisher):
+    """Delivery reports served by the event loop that publishes (the asyncio front).
+
+    librdkafka hands a report over only inside poll(), on the thread that polls:
+    here the loop's own, a millisecond after a produce and then every millisecond
+    while reports are awaited (every report that arrived meanwhile in one call),
+    and every POLL_IDLE_SECONDS otherwise for the broker's errors. So no thread is
+    woken per acknowledgement, and a report costs a future's result. While the
+    broker is down, the recovery probe (blocking, up to RECOVERY_PROBE_SECONDS)
+    runs on a thread of the loop's executor, never on the loop."""
+
+    POLL_SECONDS = 0.001
+    POLL_IDLE_SECONDS = 0.05
+
+    def __init__(self, topic: str, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(topic)
+        self._loop = loop
+        self._awaited = 0  # reports awaited
+        self._poll_due: asyncio.TimerHandle | None = None
+        self._probing = False
+        loop.call_soon(self._poll_idle)
+
+    async def publish(self, *, key: bytes, value: bytes, timeout: float) -> bool:
+        """OrderPublisher.publish, awaited: True acknowledged, False not in time."""
+        delivered: asyncio.Future[Any] = self._loop.create_future()
+
+        def report(error: KafkaError | None, message: Any) -> None:
+            if not delivered.done():
+                delivered.set_result(error)
+
+        try:
+            self._producer.produce(self.topic, key=key, value=value, on_delivery=report)
+        except BufferError:
+            return False  # local queue full: same as not acknowledged, reservation stays pending
+        self._awaited += 1
+        if self._poll_due is None:
+            self._poll_due = self._loop.call_later(self.POLL_SECONDS, self._poll)
+        expiry = self._loop.call_later(timeout, _not_in_time, delivered)
+        try:
+            error = await delivered
+        finally:
+            self._awaited -= 1
+            expiry.cancel()
+        if error is _NOT_IN_TIME:
+            return False
+        return self._delivered(error)
+
+    def _poll(self) -> None:
+        self._poll_due = None
+        self._producer.poll(0)
+        if self._awaited:
+            self._poll_due = self._loop.call_later(self.POLL_SECONDS, self._poll)
+
+    def _poll_idle(self) -> None:
+        self._producer.poll(0)
+        if self._down_since is not None and not self._probing:
+            self._probing = True
+            self._loop.run_in_executor(None, self._probe).add_done_callback(self._probed)
+        self._loop.call_later(self.POLL_IDLE_SECONDS, self._poll_idle)
+
+    def _probed(self, _done: asyncio.Future[None]) -> None:
+        self._probing = False
+
+
+def _not_in_time(delivered: asyncio.Future[Any]) -> None:
+    if not delivered.done():
+        delivered.set_result(_NOT_IN_TIME)
 
 
 def order_publisher() -> OrderPublisher:

@@ -20,8 +20,9 @@ What this changes, and what it does not:
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 # runs one call for (sale id, the group's idempotency keys, the group's arguments)
 # and returns one result per member, in order
@@ -96,3 +97,50 @@ def _outcome(member: _Member) -> object:
     if member.error is not None:
         raise member.error
     return member.result
+
+
+# --- on an event loop (orders/buy/front.py) ------------------------------------------
+
+# awaits one call for (sale id, the group's idempotency keys, the group's arguments)
+AsyncRun = Callable[[int, Sequence[str], Sequence[object]], Awaitable[list]]
+
+
+class AsyncGroupCommit:
+    """The same group commit for buys waiting on one event loop: no locks (the loop
+    runs one thing at a time), a future per buy, and one task per sale that sends
+    group after group for as long as buys keep arriving during its calls."""
+
+    def __init__(self, run: AsyncRun) -> None:
+        self._run = run
+        self._waiting: dict[int, list[tuple[str, Sequence[object], asyncio.Future[object]]]] = {}
+        self._leaders: dict[int, asyncio.Task[None]] = {}  # sales with a call on its way
+
+    async def decide(self, sale_id: int, key: str, args: Sequence[object]) -> object:
+        """This buy's result from buy.lua (or its exception), decided in a group."""
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[object] = loop.create_future()
+        self._waiting.setdefault(sale_id, []).append((key, args, result))
+        if sale_id not in self._leaders:
+            self._leaders[sale_id] = loop.create_task(self._lead(sale_id))
+        return await result
+
+    async def _lead(self, sale_id: int) -> None:
+        try:
+            while group := self._waiting.pop(sale_id, None):
+                try:
+                    results = await self._run(
+                        sale_id, [key for key, _, _ in group], [arg for _, args, _ in group for arg in args]
+                    )
+                    answered = list(zip(group, results, strict=True))
+                except Exception as error:  # each member answers it as if it had called alone
+                    for _, _, waiter in group:
+                        if not waiter.done():
+                            waiter.set_exception(error)
+                    continue
+                for (_, _, waiter), result in answered:
+                    if not waiter.done():
+                        waiter.set_result(result)
+        finally:
+            del self._leaders[sale_id]
+            for _, _, waiter in self._waiting.pop(sale_id, ()):  # only when cancelled mid-call
+                waiter.cancel()

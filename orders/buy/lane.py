@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
@@ -42,6 +42,7 @@ INTERNAL_ERROR = Answer(500, b'{"status": "error", "detail": "Internal error."}'
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
+Meta = Mapping[str, Any]  # a WSGI environ, or the asyncio front's equivalent
 
 
 def django_headers() -> list[tuple[str, str]] | None:
@@ -73,13 +74,13 @@ def hsts_header() -> tuple[str, str] | None:
     return ("Strict-Transport-Security", value)
 
 
-def https_test() -> Callable[[dict], bool]:
+def https_test() -> Callable[[Meta], bool]:
     """Whether a request came over HTTPS, as Django's HttpRequest.is_secure() says:
     the proxy's header when SECURE_PROXY_SSL_HEADER names one, else the WSGI scheme."""
     if settings.SECURE_PROXY_SSL_HEADER:
         header, secure_value = settings.SECURE_PROXY_SSL_HEADER
 
-        def by_proxy(environ: dict) -> bool:
+        def by_proxy(environ: Meta) -> bool:
             value = environ.get(header)
             # Django takes the first value of a comma-separated header.
             return value is not None and value.split(",", 1)[0].strip() == secure_value
@@ -107,7 +108,10 @@ class BuyFastLane:
         self.redirects_http = settings.SECURE_SSL_REDIRECT
         self.https_headers = [*(self.extra_headers or ()), *filter(None, [hsts_header()])]
 
-    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def route(self, environ: Meta) -> tuple[int | None, list[tuple[str, str]]] | None:
+        """Whether the lane answers this request: (the sale id, None for the seed's
+        /order; the headers Django would add), or None when Django must (not a buy,
+        or a buy Django treats otherwise). The asyncio front asks the same question."""
         # The hot path: two string tests for every request that is not a buy.
         if environ.get("REQUEST_METHOD") == "POST" and self.extra_headers is not None:
             path = environ.get("PATH_INFO", "")
@@ -116,9 +120,14 @@ class BuyFastLane:
                 https = self.is_https(environ)
                 if https or not self.redirects_http:  # else Django redirects it to HTTPS
                     sale_id = int(match.group(1)) if match else None  # None: the seed's /order
-                    headers = self.https_headers if https else self.extra_headers
-                    return self._serve(sale_id, environ, start_response, headers)
-        return self.django_app(environ, start_response)
+                    return sale_id, self.https_headers if https else self.extra_headers
+        return None
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        route = self.route(environ)
+        if route is None:
+            return self.django_app(environ, start_response)
+        return self._serve(*route, environ, start_response)
 
     def _serve(
         self,

@@ -1,0 +1,404 @@
+"""The one address's front door: buys answered on an event loop, the rest passed to nginx.
+
+Under a flash sale nearly every request is a buy, and it used to cross two servers
+before any of our code ran: nginx parsed it, sent it over a socket to granian,
+which parsed it again and handed it to a thread, which then waited on Redis and on
+Kafka (docs/BENCHMARKS.md, issue 20, measured what each hop cost). The front is
+what people reach at FLUX_PORT, FLUX_FRONT_WORKERS processes sharing the port
+(SO_REUSEPORT), each one asyncio loop (uvloop):
+
+    POST /api/v1/sales/<id>/buy, POST /order
+        parsed here and answered here, by the same edge and decision as every other
+        server of these routes (orders/buy/edge.py, decision.py: the steps are driven
+        with awaits instead of blocking calls); Redis over one pipelined connection
+        (infra/redis_async.py), Kafka's acknowledgements served by this loop
+        (orders/publisher.py, LoopOrderPublisher). The sold-out herd is answered
+        without a coroutine: its steps end before any I/O.
+    everything else (pages, the rest of the API, static files, websockets)
+        the connection is handed to nginx (bin/proxy) on its Unix socket, with the
+        client's address in a PROXY protocol header, and from then on its bytes are
+        relayed both ways unread: nginx serves it exactly as when it was the front,
+        Django's pages, daphne's websockets and all.
+
+A buy the lane would not answer itself (a Host not allowed, a redirect to HTTPS, a
+chunked body, Expect: 100-continue, HTTP/1.0, an encoded path, anything malformed)
+goes to nginx the same way, so Django answers it as it always did. The headers the
+front hands the edge are the ones nginx would have sent granian: X-Forwarded-For
+is the client's address, X-Forwarded-Proto the scheme (or, with
+FLUX_PROXY_TRUST_FORWARDED_PROTO, the TLS terminator's), header names with an
+underscore are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import functools
+import logging
+import os
+import resource
+import signal
+import socket
+from pathlib import Path
+
+from django.conf import settings
+
+from infra.clients import lua_source
+from infra.redis_async import AsyncHotScript, AsyncRedis
+from orders.buy import decision, edge
+from orders.buy.group import AsyncGroupCommit
+from orders.buy.lane import INTERNAL_ERROR, STATUS_LINES, BuyFastLane
+from orders.publisher import LoopOrderPublisher
+from sales import keys
+
+logger = logging.getLogger("django.request")
+
+# Past these, nginx answers (431/400 for a head, 413 for a body): it is the one that did.
+MAX_HEAD_BYTES = 8 * 1024
+MAX_BODY_BYTES = 1024 * 1024  # bin/proxy's client_max_body_size
+# Headers the lane cannot honour itself: the request goes to nginx and Django.
+_PASS_ON_HEADERS = frozenset({"transfer-encoding", "expect", "upgrade"})
+_PATH_PREFIXES = ("/api/v1/sales/", "/order")
+
+
+class Front:
+    """One process's state: the lane's routing, Redis, the group commit, the publisher."""
+
+    def __init__(self, *, upstream: str, trust_forwarded_proto: bool) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.upstream = upstream
+        self.trust_forwarded_proto = trust_forwarded_proto
+        self.lane = BuyFastLane(django_app=None)  # type: ignore[arg-type]  (only its routing)
+        self.redis = AsyncRedis()
+        script = AsyncHotScript(
+            self.redis, lua_source(decision.BUY_LUA), replicas=settings.REDIS_WAIT_REPLICAS
+        )
+
+        async def run_group(sale_id: int, idempotency_keys: list[str], args: list[object]) -> list:
+            return await script(keys=keys.buy_script_keys(sale_id, *idempotency_keys), args=list(args))
+
+        self.groups = AsyncGroupCommit(run_group)  # type: ignore[arg-type]
+        self.publisher = LoopOrderPublisher(settings.KAFKA_ORDERS_TOPIC, self.loop)
+        self.date = b""
+        self._tick_date()
+        self.in_flight: set[asyncio.Task[edge.Answer]] = set()
+
+    def _tick_date(self) -> None:
+        self.date = email.utils.formatdate(usegmt=True).encode()
+        self.loop.call_later(1.0, self._tick_date)
+
+    def answer_now(self, steps: decision.Steps[edge.Answer]) -> edge.Answer | asyncio.Task[edge.Answer]:
+        """The answer, if the steps end before any I/O (the herd, refusals), else the
+        task that drives them."""
+        try:
+            step = next(steps)
+            while isinstance(step, decision.KafkaAvailable):
+                step = steps.send(self.publisher.available)
+        except StopIteration as done:
+            return done.value
+        except Exception:  # what Django's handler would do: log it, answer 500, no traceback out
+            logger.exception("Internal error on the buy front")
+            return INTERNAL_ERROR
+        task = self.loop.create_task(self._drive(steps, step))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+        return task
+
+    async def _drive(self, steps: decision.Steps[edge.Answer], step: decision.Step) -> edge.Answer:
+        """decision.run_sync's twin: each step awaited on this loop."""
+        try:
+            while True:
+                try:
+                    if isinstance(step, decision.Decide):
+                        value: object = await self.groups.decide(
+                            step.sale_id, step.idempotency_key, step.args
+                        )
+                    elif isinstance(step, decision.Publish):
+                        value = await self.publisher.publish(
+                            key=step.key, value=step.value, timeout=settings.BUY_KAFKA_ACK_TIMEOUT
+                        )
+                    else:
+                        value = self.publisher.available
+                except Exception as error:  # the steps handle it where they asked for it
+                    step = steps.throw(error)
+                    continue
+                step = steps.send(value)
+        except StopIteration as done:
+            return done.value
+        except Exception:
+            logger.exception("Internal error on the buy front")
+            return INTERNAL_ERROR
+
+
+def _response(front: Front, answer: edge.Answer, extra: list[tuple[str, str]], close: bool) -> bytes:
+    head = [f"HTTP/1.1 {STATUS_LINES[answer.status]}"]
+    head.extend(f"{name}: {value}" for name, value in answer.headers())
+    head.extend(f"{name}: {value}" for name, value in extra)
+    head.append(f"Content-Length: {len(answer.body)}")
+    if close:
+        head.append("Connection: close")
+    return b"".join((
+        "\r\n".join(head).encode("latin-1"), b"\r\nDate: ", front.date, b"\r\n\r\n", answer.body,
+    ))  # fmt: skip
+
+
+class _Upstream(asyncio.Protocol):
+    """The connection to nginx that a client's connection was handed to."""
+
+    def __init__(self, client: FrontConnection, first: bytes) -> None:
+        self.client = client
+        self.transport: asyncio.Transport | None = None
+        self.pending: list[bytes] | None = [first]
+
+    def send(self, data: bytes) -> None:
+        if self.pending is not None:
+            self.pending.append(data)
+        else:
+            self.transport.write(data)  # type: ignore[union-attr]
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.transport.write(b"".join(self.pending or ()))  # type: ignore[union-attr]
+        self.pending = None
+        if self.client.eof:
+            self.transport.write_eof()  # type: ignore[union-attr]
+
+    def data_received(self, data: bytes) -> None:
+        self.client.transport.write(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client.transport.close()
+
+    def pause_writing(self) -> None:
+        self.client.transport.pause_reading()  # nginx is slower than the client: hold the client
+
+    def resume_writing(self) -> None:
+        self.client.transport.resume_reading()
+
+
+class FrontConnection(asyncio.Protocol):
+    """One client connection: its buys answered here, one at a time in order (HTTP/1.1
+    pipelining keeps answers in request order), until a request that is not ours
+    hands the whole connection over to nginx."""
+
+    def __init__(self, front: Front) -> None:
+        self.front = front
+        self.buffer = b""
+        self.busy = False  # a buy of this connection is being decided
+        self.close_after = False
+        self.eof = False
+        self.upstream: _Upstream | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.peer = peer[0] if isinstance(peer, tuple) else "127.0.0.1"
+
+    def data_received(self, data: bytes) -> None:
+        if self.upstream is not None:
+            self.upstream.send(data)
+            return
+        self.buffer += data
+        if not self.busy:
+            self._serve()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        if self.upstream is not None:
+            if self.upstream.transport is not None:
+                self.upstream.transport.write_eof()  # the client is done sending; nginx answers still
+            return True
+        if self.busy:
+            self.close_after = True
+            return True  # answer the buy in flight, then close
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.close()
+
+    def pause_writing(self) -> None:
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.pause_reading()  # the client reads slower than nginx sends
+
+    def resume_writing(self) -> None:
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.resume_reading()
+
+    # --- requests --------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        """Answer every complete request in the buffer, in order, while they are buys."""
+        while self.buffer and not self.busy and self.upstream is None and not self.transport.is_closing():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > MAX_HEAD_BYTES:
+                    self._hand_over()
+                return
+            request = self._parse(end)
+            if request is None:
+                self._hand_over()
+                return
+            meta, length, close = request
+            if len(self.buffer) < end + 4 + length:
+                return  # the body is still on its way
+            body = self.buffer[end + 4 : end + 4 + length]
+            route = self.front.lane.route(meta)
+            if route is None:
+                self._hand_over()
+                return
+            self.buffer = self.buffer[end + 4 + length :]
+            sale_id, extra = route
+
+            def read_body(_length: int, body: bytes = body) -> bytes:
+                return body
+
+            if sale_id is None:
+                steps = edge.order_steps(meta, read_body)
+            else:
+                steps = edge.buy_steps(sale_id, meta, read_body)
+            answer = self.front.answer_now(steps)
+            if isinstance(answer, edge.Answer):
+                self._send(answer, extra, close)
+            else:
+                self.busy = True
+                answer.add_done_callback(functools.partial(self._answered, extra=extra, close=close))
+            if close:
+                self.close_after = True
+
+    def _answered(
+        self, task: asyncio.Task[edge.Answer], *, extra: list[tuple[str, str]], close: bool
+    ) -> None:
+        self.busy = False
+        self._send(task.result(), extra, close)
+        if not self.transport.is_closing():
+            self._serve()
+
+    def _send(self, answer: edge.Answer, extra: list[tuple[str, str]], close: bool) -> None:
+        if self.transport.is_closing():
+            return  # the client hung up; the decision stands (a retry of its key replays it)
+        self.transport.write(_response(self.front, answer, extra, close or self.close_after))
+        if close or (self.close_after and not self.busy):
+            self.transport.close()
+
+    def _parse(self, end: int) -> tuple[dict[str, str], int, bool] | None:
+        """The head as the WSGI environ nginx and granian would have made of it, the
+        body's length, and whether the client asked to close; None when the request
+        is not one this lane answers (nginx and Django will)."""
+        lines = self.buffer[:end].decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3 or parts[0] != "POST" or parts[2] != "HTTP/1.1":
+            return None
+        path, _, query = parts[1].partition("?")
+        if "%" in path or not path.startswith(_PATH_PREFIXES):
+            return None  # decoding a path is nginx's and granian's to do, and rare for a buy
+        meta = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",  # granian's peer was nginx
+            "wsgi.url_scheme": "http",
+        }
+        length: str | None = None
+        close = False
+        forwarded_proto = None
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            if not colon or not name or name[-1] in " \t" or name[0] in " \t":
+                return None  # malformed, or a folded line: nginx answers it
+            lowered = name.lower()
+            value = value.strip(" \t")
+            if lowered == "content-length":
+                if length is not None or not value.isdigit() or not value.isascii():
+                    return None
+                length = value
+            elif lowered == "connection":
+                close = close or "close" in value.lower()
+            elif lowered in _PASS_ON_HEADERS:
+                return None
+            elif "_" in name:
+                continue  # nginx drops such headers (underscores_in_headers off)
+            elif lowered == "x-forwarded-proto":
+                forwarded_proto = value
+            elif lowered == "x-forwarded-for":
+                continue  # nginx sets it to the client's address
+            elif lowered == "content-type":
+                meta["CONTENT_TYPE"] = value
+            else:
+                key = "HTTP_" + name.upper().replace("-", "_")
+                meta[key] = f"{meta[key]},{value}" if key in meta else value
+        size = int(length or 0)
+        if size > MAX_BODY_BYTES:
+            return None
+        if length is not None:
+            meta["CONTENT_LENGTH"] = length
+        meta["HTTP_X_FORWARDED_FOR"] = self.peer
+        if self.front.trust_forwarded_proto:
+            if forwarded_proto is not None:
+                meta["HTTP_X_FORWARDED_PROTO"] = forwarded_proto
+        else:
+            meta["HTTP_X_FORWARDED_PROTO"] = "http"  # nginx's $scheme: the front speaks plain HTTP
+        return meta, size, close
+
+    def _hand_over(self) -> None:
+        """From now on this connection is nginx's: the client's address goes first, in a
+        PROXY protocol header, then everything the client sent and will send."""
+        peer = self.transport.get_extra_info("peername") or ("127.0.0.1", 0)
+        local = self.transport.get_extra_info("sockname") or ("127.0.0.1", 0)
+        family = "TCP6" if ":" in peer[0] else "TCP4"
+        header = f"PROXY {family} {peer[0]} {local[0]} {peer[1]} {local[1]}\r\n".encode()
+        self.upstream = _Upstream(self, header + self.buffer)
+        self.buffer = b""
+        connecting = self.front.loop.create_unix_connection(lambda: self.upstream, self.front.upstream)
+        self.front.loop.create_task(self._connect(connecting))
+
+    async def _connect(self, connecting: object) -> None:
+        try:
+            await connecting  # type: ignore[misc]
+        except OSError as error:
+            logger.error("the front cannot reach nginx at %s: %s", self.front.upstream, error)
+            body = b"The site is starting or restarting: try again in a moment.\n"
+            self.transport.write(
+                b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            self.transport.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The front's socket, shared with the other front processes (SO_REUSEPORT:
+    the kernel spreads new connections across them)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    sock.setblocking(False)
+    return sock
+
+
+def _open_files_raised() -> None:
+    """Each waiting-room websocket holds two of this process's files (the client's
+    connection and nginx's) for as long as the shopper waits."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def serve(*, host: str, port: int, upstream: Path, trust_forwarded_proto: bool) -> None:
+    """Serve until SIGTERM or SIGINT; then stop taking connections, let the buys in
+    flight finish (their acknowledgements are awaited), and flush the producer."""
+    _open_files_raised()
+    front = Front(upstream=str(upstream), trust_forwarded_proto=trust_forwarded_proto)
+    server = await front.loop.create_server(lambda: FrontConnection(front), sock=_listen(host, port))
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        front.loop.add_signal_handler(signum, stop.set)
+    logger.warning("front %d: http://%s:%d, the rest to nginx at %s", os.getpid(), host, port, upstream)
+    await stop.wait()
+    server.close()
+    if front.in_flight:
+        await asyncio.wait(front.in_flight, timeout=settings.BUY_KAFKA_ACK_TIMEOUT + 1)
+    await front.loop.run_in_executor(None, front.publisher.flush, 10)
