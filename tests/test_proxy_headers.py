@@ -1,11 +1,13 @@
-"""nginx (bin/proxy), the one address users open, does not tell its version, and
-tells granian which scheme the client used: its own, or, behind a TLS terminator
-it is told to trust (FLUX_PROXY_TRUST_FORWARDED_PROTO), the terminator's."""
+"""nginx (bin/proxy), behind the front at the one address users open, does not
+tell its version, and tells granian which scheme the client used: its own, or,
+behind a TLS terminator it is told to trust (FLUX_PROXY_TRUST_FORWARDED_PROTO),
+the terminator's."""
 
 from __future__ import annotations
 
 import http.client
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +19,11 @@ from tests.support.servers import ROOT, free_port, start_process, stop_process, 
 @pytest.fixture
 def proxy(tmp_path: Path) -> Iterator[int]:
     port = free_port()
-    process = start_process(
-        [str(ROOT / "bin" / "proxy")], "proxy-headers", FLUX_STACK_DIR=str(tmp_path), FLUX_PORT=str(port)
-    )
+    process = start_process([str(ROOT / "bin" / "proxy")], "proxy-headers", FLUX_STACK_DIR=str(tmp_path))
+    front = start_process(
+        [sys.executable, "manage.py", "serve_front", "--port", str(port), "--upstream", str(tmp_path / "run" / "proxy.sock")],
+        "proxy-headers-front",
+    )  # fmt: skip
 
     def answers() -> bool:
         try:
@@ -32,6 +36,7 @@ def proxy(tmp_path: Path) -> Iterator[int]:
         wait_for(answers, 20, "nginx")
         yield port
     finally:
+        stop_process(front)
         stop_process(process)
 
 

@@ -1,7 +1,7 @@
 """`make run` keeps the site up when a process dies: supervisord starts it again.
 
 Each kind of process is killed with SIGKILL while shoppers keep buying through
-nginx; /healthz must answer 200 again within seconds, supervisord must show a new
+the front; /healthz must answer 200 again within seconds, supervisord must show a new
 process in its place, and every order the API accepted must reach PostgreSQL
 exactly once (the books of reconcile settle with no drift).
 """
@@ -27,7 +27,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 # How long a killed process may take to be replaced and the site to answer 200.
 BACK_WITHIN_SECONDS = 15
-KINDS = ["proxy", "web:web-0", "ws", "consumer:consumer-0", "admitter", "dashboard", "worker", "beat"]
+KINDS = [
+    "front",
+    "proxy",
+    "web:web-0",
+    "ws",
+    "consumer:consumer-0",
+    "admitter",
+    "dashboard",
+    "worker",
+    "beat",
+]
 
 
 @pytest.fixture

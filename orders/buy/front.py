@@ -32,13 +32,18 @@ underscore are dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import email.utils
+import errno
 import functools
 import logging
 import os
 import resource
 import signal
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -366,17 +371,25 @@ class FrontConnection(asyncio.Protocol):
             self.transport.close()
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """The front's socket, shared with the other front processes (SO_REUSEPORT:
-    the kernel spreads new connections across them)."""
+def _listen(host: str, port: int, count: int) -> list[socket.socket]:
+    """The front's sockets, one per worker, all on one port (SO_REUSEPORT: the kernel
+    spreads new connections evenly across them). SO_REUSEPORT would as gladly let
+    another checkout's front share the port and take half its connections: so the
+    port must be free first (a plain bind says so), and all of them are bound at once."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(4096)
-    sock.setblocking(False)
-    return sock
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))  # OSError EADDRINUSE: the port is someone else's
+    sockets = []
+    for _ in range(count):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(4096)
+        sock.setblocking(False)
+        sockets.append(sock)
+    return sockets
 
 
 def _open_files_raised() -> None:
@@ -387,16 +400,87 @@ def _open_files_raised() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def serve(*, host: str, port: int, upstream: Path, trust_forwarded_proto: bool) -> None:
-    """Serve until SIGTERM or SIGINT; then stop taking connections, let the buys in
-    flight finish (their acknowledgements are awaited), and flush the producer."""
+def serve_workers(
+    *, host: str, port: int, workers: int, upstream: Path, trust_forwarded_proto: bool, run: Callable
+) -> None:
+    """The front's processes: this one binds the port and keeps `workers` children
+    serving it (each its own loop, `run(coroutine)`), starting again one that dies.
+    SIGTERM or SIGINT stops them all, each finishing its buys in flight. A child
+    dies with this process (PR_SET_PDEATHSIG), so a front killed with -9 leaves no
+    worker holding the port."""
+    deadline = time.monotonic() + 15
+    while True:  # the workers of a front killed a moment ago may still be finishing
+        try:
+            sockets = _listen(host, port, workers)
+            break
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    children: dict[int, int] = {}  # pid -> worker number
+    stopping = False
+
+    def start(number: int) -> None:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _die_with_parent()
+                for other, sock in enumerate(sockets):
+                    if other != number:
+                        sock.close()
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                run(
+                    serve(
+                        sock=sockets[number], upstream=upstream, trust_forwarded_proto=trust_forwarded_proto
+                    )
+                )
+            finally:
+                os._exit(0)
+        children[pid] = number
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for number in range(workers):
+        start(number)
+    logger.warning("front: http://%s:%d, %d workers, the rest to nginx at %s", host, port, workers, upstream)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        number = children.pop(pid, None)
+        if number is not None and not stopping:
+            logger.error("front worker %d (pid %d) died (status %d): starting it again", number, pid, status)
+            time.sleep(0.2)
+            start(number)
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before the call
+        os._exit(1)
+
+
+async def serve(*, sock: socket.socket, upstream: Path, trust_forwarded_proto: bool) -> None:
+    """One worker: serve until SIGTERM or SIGINT; then stop taking connections, let the
+    buys in flight finish (their acknowledgements are awaited), and flush the producer."""
     _open_files_raised()
     front = Front(upstream=str(upstream), trust_forwarded_proto=trust_forwarded_proto)
-    server = await front.loop.create_server(lambda: FrontConnection(front), sock=_listen(host, port))
+    server = await front.loop.create_server(lambda: FrontConnection(front), sock=sock)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         front.loop.add_signal_handler(signum, stop.set)
-    logger.warning("front %d: http://%s:%d, the rest to nginx at %s", os.getpid(), host, port, upstream)
     await stop.wait()
     server.close()
     if front.in_flight:

@@ -1,8 +1,8 @@
 """manage.py serve_front: the one address's front door (orders/buy/front.py).
 
 Buys are answered here on an asyncio loop; every other request's connection is
-handed to nginx on its Unix socket. supervisord (bin/run) runs FLUX_FRONT_WORKERS
-of these on one port.
+handed to nginx on its Unix socket. This process binds the port and keeps
+--workers children serving it (FLUX_FRONT_WORKERS under bin/run).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=int(os.environ.get("FLUX_PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("FLUX_FRONT_WORKERS", "2")))
         parser.add_argument(
             "--upstream",
             type=Path,
@@ -42,13 +43,16 @@ class Command(BaseCommand):
             import uvloop
         except ImportError:  # the plain asyncio loop serves too, slower
             uvloop = None
-        coroutine = front.serve(
-            host=options["host"],
-            port=options["port"],
-            upstream=options["upstream"],
-            trust_forwarded_proto=trust in TRUE_WORDS,
-        )
-        if uvloop is not None:
-            uvloop.run(coroutine)
-        else:
-            asyncio.run(coroutine)
+        if options["workers"] < 1:
+            raise CommandError("--workers: at least 1")
+        try:
+            front.serve_workers(
+                host=options["host"],
+                port=options["port"],
+                workers=options["workers"],
+                upstream=options["upstream"],
+                trust_forwarded_proto=trust in TRUE_WORDS,
+                run=uvloop.run if uvloop is not None else asyncio.run,
+            )
+        except OSError as error:
+            raise CommandError(f"cannot serve {options['host']}:{options['port']}: {error}") from None
