@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test test-ha test-browser chromium bench bench-ws bench-tools stack down status logs setup venv lock lint format
+.PHONY: run test test-ha test-browser chromium bench bench-versus bench-ws bench-tools stack down status logs setup venv lock lint format
 
 ## run: install, bring the stack up, migrate, seed the demo, start every process
 run: setup
@@ -39,12 +39,19 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }; } \
 	  || { echo "chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; }
 
-## bench: load the buy API with wrk, drain the backlog, then the waiting room's fan-out; print the tables
+## bench: load the buy API with wrk, drain the backlog, the waiting room's fan-out, then
+## Flux-Gate against the Node.js original side by side in one run (bench/versus.py); print the tables
 bench: setup bench-tools
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) bench/run.py
 	$(PY) bench/drain.py
 	$(PY) bench/ws_fanout.py
+	$(PY) bench/versus.py
+
+## bench-versus: only the side-by-side phase against the Node.js original
+bench-versus: setup bench-tools
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) bench/versus.py
 
 ## bench-ws: only the waiting room's fan-out (10,000 websockets on one daphne; bench/wsclient is Go)
 bench-ws: setup bench-tools
@@ -54,6 +61,7 @@ bench-ws: setup bench-tools
 bench-tools:
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
 	@command -v go >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq golang-go; }
+	@command -v redis-server >/dev/null && command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq redis-server npm; }
 
 venv: $(VENV)/.installed
 

@@ -1,7 +1,10 @@
 -- wrk script: every request is a new shopper with a new idempotency key.
 -- Prints one JSON line; "errors" counts socket errors (connect, read, write, timeout).
--- Usage: wrk -s bench/buy.lua URL -- <sale id>
---        wrk -s bench/buy.lua URL -- sku:<product id>   (the seed's POST /order, as its k6 script sends it)
+-- Usage: wrk -s bench/buy.lua URL -- <sale id> [token file]
+--        wrk -s bench/buy.lua URL -- sku:<product id> [token file]   (the seed's POST /order, as its k6 script sends it)
+-- With a token file (one X-Shopper-Token a line, bench/versus.py writes them), every request
+-- proves its shopper with the next token (cycling) and names none in the body: production
+-- identity, demo mode off.
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -21,11 +24,25 @@ function init(args)
   statuses = {}
   sku = string.match(sale_id, "^sku:(.+)$")
   path = sku and "/order" or "/api/v1/sales/" .. sale_id .. "/buy"
+  tokens = nil
+  if args[2] then
+    tokens = {}
+    for line in io.lines(args[2]) do tokens[#tokens + 1] = line end
+  end
 end
 
 function request()
   counter = counter + 1
   local id = string.format("w%d-%d-%d", thread_id, counter, math.random(1, 1000000000))
+  if tokens then
+    local token = tokens[(counter - 1) % #tokens + 1]
+    if sku then
+      return wrk.format("POST", path, {["Content-Type"] = "application/json", ["x-idempotency-key"] = id,
+        ["X-Shopper-Token"] = token}, '{"productId":"' .. sku .. '"}')
+    end
+    return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Idempotency-Key"] = id,
+      ["X-Shopper-Token"] = token}, '{"quantity":1}')
+  end
   if sku then
     return wrk.format("POST", path, {["Content-Type"] = "application/json", ["x-idempotency-key"] = id},
       '{"productId":"' .. sku .. '","userId":"' .. id .. '"}')

@@ -66,10 +66,11 @@ def require_demo_mode(url: str) -> None:
             ) from None
 
 
-def crowd(url: str) -> dict:
+def crowd(url: str, seconds: int = SECONDS, tokens: Path | None = None) -> dict:
+    """The crowd on POST /order; with `tokens`, each request proves its shopper with one."""
     command = [
-        "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", str(ROOT / "bench" / "buy.lua"),
-        url, "--", f"sku:{PRODUCT}",
+        "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "buy.lua"),
+        url, "--", f"sku:{PRODUCT}", *([str(tokens)] if tokens else []),
     ]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])

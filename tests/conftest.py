@@ -16,7 +16,7 @@ import redis
 
 from infra.clients import redis_client, reset_clients
 from tests.factories import PASSWORD, make_merchant
-from tests.support.http import WebServer, granian_server
+from tests.support.http import WebServer, front_server, granian_server
 from tests.support.servers import stack
 
 # tests/ha kill servers of the HA topology: only `make test-ha` (bin/test-ha) runs
@@ -114,6 +114,20 @@ def demo_web_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[W
                     "granian-demo-mode", workers=2, blocking_threads=8, backlog=2048, FLUX_DEMO_MODE="true"
                 )
             )
+        yield server
+
+
+@pytest.fixture(scope="session")
+def front(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebServer]:
+    """The front (orders/buy/front.py) on a port of its own, not in demo mode."""
+    with django_db_blocker.unblock(), front_server("front") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def demo_front(django_db_setup: None, django_db_blocker: Any) -> Iterator[WebServer]:
+    """The front in demo mode."""
+    with django_db_blocker.unblock(), front_server("front-demo-mode", FLUX_DEMO_MODE="true") as server:
         yield server
 
 

@@ -1,7 +1,8 @@
-"""The fast lane (sales/buy_lane.py) answers the buy routes exactly as Django's
-ninja routes do: same status, same body, same headers, for every outcome. The
-fast lane is reached over real HTTP (granian serving flux_admin.wsgi, as in
-production); the ninja route through Django's test client."""
+"""The servers of the buy routes that are not Django answer exactly as Django's
+ninja routes do: same status, same body, same headers, for every outcome. Each
+test runs twice: through the WSGI fast lane (orders/buy/lane.py, granian serving
+flux_admin.wsgi) and through the asyncio front (orders/buy/front.py, what the one
+address runs), both over real HTTP; the ninja route through Django's test client."""
 
 from __future__ import annotations
 
@@ -30,6 +31,18 @@ demo = pytest.mark.usefixtures("demo_mode")
 TRANSPORT_HEADERS = {"date", "server", "connection", "keep-alive", "transfer-encoding"}
 # Differ between two accepted orders by design.
 PER_ORDER_FIELDS = {"order_id", "accepted_at_ms", "user_id"}
+
+
+@pytest.fixture(params=["lane", "front"])
+def demo_fast(request: pytest.FixtureRequest) -> WebServer:
+    """In demo mode: the WSGI fast lane, then the asyncio front."""
+    return request.getfixturevalue("demo_web_server" if request.param == "lane" else "demo_front")
+
+
+@pytest.fixture(params=["lane", "front"])
+def server(request: pytest.FixtureRequest) -> WebServer:
+    """Not in demo mode: the WSGI fast lane, then the asyncio front."""
+    return request.getfixturevalue("web_server" if request.param == "lane" else "front")
 
 
 @pytest.fixture(autouse=True)
@@ -73,29 +86,29 @@ def both(
 
 
 @demo
-def test_accepted_sold_out_and_limit_are_the_same(owner, demo_web_server: WebServer) -> None:
+def test_accepted_sold_out_and_limit_are_the_same(owner, demo_fast: WebServer) -> None:
     sale = make_sale(owner, live=True, quantity=2, per_user_limit=1)
     path = f"/api/v1/sales/{sale.pk}/buy"
 
-    fast, django = both(demo_web_server, path, lambda n: {"user_id": f"alice-{n}"})
+    fast, django = both(demo_fast, path, lambda n: {"user_id": f"alice-{n}"})
     assert fast[0] == 200 and fast[2]["status"] == "accepted"
     assert fast == django
 
-    fast, django = both(demo_web_server, path, {"user_id": "alice"})
+    fast, django = both(demo_fast, path, {"user_id": "alice"})
     assert fast == django == (409, fast[1], {"status": "sold_out", "detail": "Sold out.", "sale_id": sale.pk})
 
     other = make_sale(owner, live=True, quantity=5, per_user_limit=1)
     path = f"/api/v1/sales/{other.pk}/buy"
-    both(demo_web_server, path, lambda n: {"user_id": f"bob-{n}"})  # each bob's one unit
-    fast, django = both(demo_web_server, path, lambda n: {"user_id": f"bob-{n}"})
+    both(demo_fast, path, lambda n: {"user_id": f"bob-{n}"})  # each bob's one unit
+    fast, django = both(demo_fast, path, lambda n: {"user_id": f"bob-{n}"})
     assert fast[2]["status"] == "limit_reached"
     assert fast == django
 
 
 @demo
-def test_security_headers_are_django_s(owner, demo_web_server: WebServer) -> None:
+def test_security_headers_are_django_s(owner, demo_fast: WebServer) -> None:
     sale = make_sale(owner, live=True)
-    fast, django = both(demo_web_server, f"/api/v1/sales/{sale.pk}/buy", lambda n: {"user_id": f"carol-{n}"})
+    fast, django = both(demo_fast, f"/api/v1/sales/{sale.pk}/buy", lambda n: {"user_id": f"carol-{n}"})
     assert fast[2]["status"] == "accepted"
     assert fast[1] == django[1]
     assert {"x-frame-options", "x-content-type-options", "referrer-policy", "content-type"} <= set(fast[1])
@@ -112,25 +125,23 @@ def test_security_headers_are_django_s(owner, demo_web_server: WebServer) -> Non
         ({"user_id": "x" * 5000}, {}, True, 413, "too_large"),
     ],
 )
-def test_bad_input_is_the_same(
-    owner, demo_web_server: WebServer, body, headers, key, status, outcome
-) -> None:
+def test_bad_input_is_the_same(owner, demo_fast: WebServer, body, headers, key, status, outcome) -> None:
     sale = make_sale(owner, live=True)
-    fast, django = both(demo_web_server, f"/api/v1/sales/{sale.pk}/buy", body, headers, key=key)
+    fast, django = both(demo_fast, f"/api/v1/sales/{sale.pk}/buy", body, headers, key=key)
     assert (fast[0], fast[2]["status"]) == (status, outcome)
     assert fast == django
 
 
 @demo
-def test_unknown_sale_and_key_reuse_are_the_same(owner, demo_web_server: WebServer) -> None:
-    fast, django = both(demo_web_server, "/api/v1/sales/999999999/buy", {"user_id": "erin"})
+def test_unknown_sale_and_key_reuse_are_the_same(owner, demo_fast: WebServer) -> None:
+    fast, django = both(demo_fast, "/api/v1/sales/999999999/buy", {"user_id": "erin"})
     assert (fast[0], fast[2]["status"]) == (404, "not_found")
     assert fast == django
 
     sale = make_sale(owner, live=True)
     path = f"/api/v1/sales/{sale.pk}/buy"
     answers = []
-    for lane in (demo_web_server.post, through_django):
+    for lane in (demo_fast.post, through_django):
         key = {"Idempotency-Key": uuid.uuid4().hex}
         lane(path, json.dumps({"user_id": "erin"}), key)
         answers.append(comparable(*lane(path, json.dumps({"user_id": "erin", "quantity": 2}), key)))
@@ -139,11 +150,11 @@ def test_unknown_sale_and_key_reuse_are_the_same(owner, demo_web_server: WebServ
 
 
 @demo
-def test_rate_limited_is_the_same(owner, demo_web_server: WebServer) -> None:
+def test_rate_limited_is_the_same(owner, demo_fast: WebServer) -> None:
     sale = make_sale(owner, live=True, rate=1, burst=1)
     path = f"/api/v1/sales/{sale.pk}/buy"
-    demo_web_server.post(path, json.dumps({"user_id": "gus"}), {"Idempotency-Key": uuid.uuid4().hex})
-    fast, django = both(demo_web_server, path, {"user_id": "gus"})
+    demo_fast.post(path, json.dumps({"user_id": "gus"}), {"Idempotency-Key": uuid.uuid4().hex})
+    fast, django = both(demo_fast, path, {"user_id": "gus"})
     assert (fast[0], fast[1]["location"], fast[2]["status"]) == (
         302,
         f"/waiting-room/{sale.pk}/",
@@ -153,12 +164,12 @@ def test_rate_limited_is_the_same(owner, demo_web_server: WebServer) -> None:
 
 
 @demo
-def test_rate_limited_for_a_json_client_is_the_same_429(owner, demo_web_server: WebServer) -> None:
+def test_rate_limited_for_a_json_client_is_the_same_429(owner, demo_fast: WebServer) -> None:
     """A page's fetch() asks for JSON: 429 with the waiting room's address in the body."""
     sale = make_sale(owner, live=True, rate=1, burst=1)
     path = f"/api/v1/sales/{sale.pk}/buy"
-    demo_web_server.post(path, json.dumps({"user_id": "ida"}), {"Idempotency-Key": uuid.uuid4().hex})
-    fast, django = both(demo_web_server, path, {"user_id": "ida"}, {"Accept": "application/json"})
+    demo_fast.post(path, json.dumps({"user_id": "ida"}), {"Idempotency-Key": uuid.uuid4().hex})
+    fast, django = both(demo_fast, path, {"user_id": "ida"}, {"Accept": "application/json"})
     assert (fast[0], fast[2]["status"], fast[2]["waiting_room"]) == (
         429,
         "rate_limited",
@@ -168,28 +179,28 @@ def test_rate_limited_for_a_json_client_is_the_same_429(owner, demo_web_server: 
 
 
 @demo
-def test_the_waiting_room_and_admission_refusals_are_the_same(owner, demo_web_server: WebServer) -> None:
+def test_the_waiting_room_and_admission_refusals_are_the_same(owner, demo_fast: WebServer) -> None:
     sale = make_sale(owner, live=True)
     path = f"/api/v1/sales/{sale.pk}/buy"
     queue_join(sale_id=sale.pk, shopper="first-in-line")  # someone waits: newcomers go to the back
-    fast, django = both(demo_web_server, path, {"user_id": "hal"})
+    fast, django = both(demo_fast, path, {"user_id": "hal"})
     assert (fast[0], fast[2]["status"]) == (302, "rate_limited")
     assert fast == django
-    fast, django = both(demo_web_server, path, {"user_id": "hal"}, {"Admission-Token": "forged"})
+    fast, django = both(demo_fast, path, {"user_id": "hal"}, {"Admission-Token": "forged"})
     assert (fast[0], fast[2]["status"]) == (403, "admission_invalid")
     assert fast == django
 
 
 @demo
-def test_seed_order_route_is_the_same(demo_web_server: WebServer) -> None:
+def test_seed_order_route_is_the_same(demo_fast: WebServer) -> None:
     # The seed's anonymous /order reaches the demo merchant's sales (FLUX_DEMO_MERCHANT).
     sale = make_sale(make_merchant("demo"), live=True, quantity=5, sku=f"fast-lane-{uuid.uuid4().hex[:8]}")
     fast, django = both(
-        demo_web_server, "/order", lambda n: {"productId": sale.sku, "userId": f"hana-{n}"}, key=False
+        demo_fast, "/order", lambda n: {"productId": sale.sku, "userId": f"hana-{n}"}, key=False
     )
     assert fast[0] == 200
     assert fast == django
-    fast, django = both(demo_web_server, "/order", {"productId": "no-such-sku", "userId": "hana"}, key=False)
+    fast, django = both(demo_fast, "/order", {"productId": "no-such-sku", "userId": "hana"}, key=False)
     assert (fast[0], fast[2]["status"]) == (404, "not_found")
     assert fast == django
 
@@ -211,7 +222,7 @@ def test_other_requests_and_disallowed_hosts_go_to_django(owner, web_server: Web
     assert live_state(sale.pk).quantity == sale.quantity
 
 
-def test_identity_refusals_are_the_same(owner, other_merchant, web_server: WebServer) -> None:
+def test_identity_refusals_are_the_same(owner, other_merchant, server: WebServer) -> None:
     shop, their_shop = storefront(owner), storefront(other_merchant)
     sale = make_sale(owner, live=True)
     forged = identity.shopper_token_sign(
@@ -230,27 +241,25 @@ def test_identity_refusals_are_the_same(owner, other_merchant, web_server: WebSe
         "a body naming another shopper": (shop.headers("alice"), {"user_id": "bob"}, 422, "invalid"),
     }
     for case, (headers, body, status, outcome) in cases.items():
-        fast, django = both(web_server, f"/api/v1/sales/{sale.pk}/buy", body, headers)
+        fast, django = both(server, f"/api/v1/sales/{sale.pk}/buy", body, headers)
         assert (fast[0], fast[2]["status"]) == (status, outcome), case
         assert fast == django, case
     demo_sale = make_sale(make_merchant("demo"), live=True)  # what the seed's anonymous /order reaches
-    fast, django = both(web_server, "/order", {"productId": demo_sale.sku}, key=False)
+    fast, django = both(server, "/order", {"productId": demo_sale.sku}, key=False)
     assert (fast[0], fast[2]["status"], fast[2]["sale_id"]) == (401, "shopper_required", demo_sale.pk)
     assert fast == django
     assert live_state(sale.pk).sold == 0
 
 
-def test_proven_shoppers_buy_the_same(owner, web_server: WebServer) -> None:
+def test_proven_shoppers_buy_the_same(owner, server: WebServer) -> None:
     shop = storefront(owner)
     sale = make_sale(owner, live=True, quantity=10, sku=f"fast-lane-{uuid.uuid4().hex[:8]}")
     path = f"/api/v1/sales/{sale.pk}/buy"
     for proof in (lambda n: shopper_cookie()[1], lambda n: shop.headers(f"ann-{n}")):
-        fast, django = both(web_server, path, {"quantity": 1}, proof)
+        fast, django = both(server, path, {"quantity": 1}, proof)
         assert (fast[0], fast[2]["status"]) == (200, "accepted")
         assert fast == django
-    fast, django = both(
-        web_server, "/order", {"productId": sale.sku}, lambda n: shop.headers(f"bo-{n}"), key=False
-    )
+    fast, django = both(server, "/order", {"productId": sale.sku}, lambda n: shop.headers(f"bo-{n}"), key=False)
     assert (fast[0], fast[2]["status"]) == (200, "accepted")
     assert fast == django
     assert live_state(sale.pk).sold == 6

@@ -127,7 +127,8 @@ class BuyFastLane:
         route = self.route(environ)
         if route is None:
             return self.django_app(environ, start_response)
-        return self._serve(*route, environ, start_response)
+        sale_id, extra_headers = route
+        return self._serve(sale_id, environ, start_response, extra_headers)
 
     def _serve(
         self,

@@ -183,6 +183,44 @@ def granian_server(
         stop_process(process)
 
 
+@contextmanager
+def front_server(log_name: str, **env: str | None) -> Iterator[WebServer]:
+    """The front (manage.py serve_front, orders/buy/front.py) on a free port, with `env`
+    over the test run's environment. It answers the buy routes itself; there is no
+    nginx behind it here, so anything it hands over is answered 502."""
+    import sys
+    import time
+
+    port = free_port()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            if value is None:
+                patch.delenv(name, raising=False)
+            else:
+                patch.setenv(name, value)
+        process = start_process(
+            [sys.executable, "manage.py", "serve_front", "--port", str(port), "--workers", "1",
+             "--upstream", f"/nonexistent/{log_name}.sock"],
+            log_name,
+        )  # fmt: skip
+    server = WebServer(port, process)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                server.request("GET", "/")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(
+                        f"the front did not start; see .stack/logs/test-{log_name}.log"
+                    ) from None
+                time.sleep(0.2)
+        yield server
+    finally:
+        stop_process(process)
+
+
 def production_granian(log_name: str, **env: str | None) -> AbstractContextManager[WebServer]:
     """granian_server configured as production (FLUX_ENV=production, a real-length
     secret, only 127.0.0.1 allowed, no debug, no demo mode, no trusted origins).
