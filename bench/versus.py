@@ -317,7 +317,9 @@ def new_sale_of(merchant: object, **fields: object) -> int:
     sale = services.sale_create(
         merchant=merchant, product_name="bench", sku="bench-in-stock-tokens", unit_price="1.00", **fields
     )
-    return services.sale_go_live(sale_id=sale.pk).pk
+    live = services.sale_go_live(sale_id=sale.pk).pk
+    time.sleep(bench.keys.SKU_CACHE_MS / 1000 + 0.2)  # as bench.new_sale: the SKU's takeover pause
+    return live
 
 
 # --- the table -----------------------------------------------------------------------------
