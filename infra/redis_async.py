@@ -45,8 +45,6 @@ def _error(reply: redis.ResponseError) -> redis.ResponseError:
     message = str(reply)
     if message.startswith("NOSCRIPT"):
         return redis.exceptions.NoScriptError(message)
-    if message.startswith("READONLY"):
-        return redis.exceptions.ReadOnlyError(message)
     return reply
 
 
@@ -150,9 +148,19 @@ class AsyncRedis:
 
     async def pipeline(self, *commands: tuple[object, ...]) -> list[object]:
         """Several commands in one write; their replies (an error reply as a
-        ResponseError value, not raised: the caller decides)."""
+        ResponseError value, not raised: the caller decides).
+
+        A node that answers READONLY was demoted in a failover: the connection is
+        dropped and ConnectionError raised, as redis-py's Sentinel connections do,
+        so that the next command asks the Sentinels for the new primary."""
         connection = await self.connection()
-        return [await waiter for waiter in self._send(connection, list(commands))]
+        replies = [await waiter for waiter in self._send(connection, list(commands))]
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError) and str(reply).startswith("READONLY"):
+                if connection.transport is not None:
+                    connection.transport.abort()
+                raise redis.ConnectionError(f"Redis answered as a replica: {reply}")
+        return replies
 
     async def execute(self, *args: object) -> object:
         """One command's reply; an error reply is raised."""
