@@ -135,16 +135,34 @@ class Front:
             return INTERNAL_ERROR
 
 
-def _response(front: Front, answer: edge.Answer, extra: list[tuple[str, str]], close: bool) -> bytes:
+# The heads of refusals that do not depend on the shopper (sold out above all: the herd),
+# each built once: (status, body, retry after, location, the extra headers, close) -> head.
+_CACHED_STATUSES = frozenset({302, 409, 429})
+_heads: dict[tuple[object, ...], bytes] = {}
+
+
+def _head(answer: edge.Answer, extra: list[tuple[str, str]], close: bool) -> bytes:
+    """The answer's head up to its Date header."""
     head = [f"HTTP/1.1 {STATUS_LINES[answer.status]}"]
     head.extend(f"{name}: {value}" for name, value in answer.headers())
     head.extend(f"{name}: {value}" for name, value in extra)
     head.append(f"Content-Length: {len(answer.body)}")
     if close:
         head.append("Connection: close")
-    return b"".join((
-        "\r\n".join(head).encode("latin-1"), b"\r\nDate: ", front.date, b"\r\n\r\n", answer.body,
-    ))  # fmt: skip
+    return "\r\n".join(head).encode("latin-1") + b"\r\nDate: "
+
+
+def _response(front: Front, answer: edge.Answer, extra: list[tuple[str, str]], close: bool) -> bytes:
+    if answer.status in _CACHED_STATUSES:
+        key = (answer.status, answer.body, answer.retry_after, answer.location, id(extra), close)
+        head = _heads.get(key)
+        if head is None:
+            if len(_heads) >= 1024:  # bodies name the sale: bounded, since anyone can name sales
+                _heads.clear()
+            head = _heads[key] = _head(answer, extra, close)
+    else:
+        head = _head(answer, extra, close)
+    return b"".join((head, front.date, b"\r\n\r\n", answer.body))
 
 
 class _Upstream(asyncio.Protocol):
@@ -401,14 +419,23 @@ def _open_files_raised() -> None:
 
 
 def serve_workers(
-    *, host: str, port: int, workers: int, upstream: Path, trust_forwarded_proto: bool, run: Callable
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    upstream: Path,
+    trust_forwarded_proto: bool,
+    run: Callable,
+    port_wait_seconds: float = 15,
 ) -> None:
     """The front's processes: this one binds the port and keeps `workers` children
     serving it (each its own loop, `run(coroutine)`), starting again one that dies.
+    A port still taken is tried again for `port_wait_seconds` (the workers of a front
+    killed a moment ago finish their buys first), then refused.
     SIGTERM or SIGINT stops them all, each finishing its buys in flight. A child
     dies with this process (PR_SET_PDEATHSIG), so a front killed with -9 leaves no
     worker holding the port."""
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + port_wait_seconds
     while True:  # the workers of a front killed a moment ago may still be finishing
         try:
             sockets = _listen(host, port, workers)

@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 upstream=options["upstream"],
                 trust_forwarded_proto=trust in TRUE_WORDS,
                 run=uvloop.run if uvloop is not None else asyncio.run,
+                port_wait_seconds=float(os.environ.get("FLUX_FRONT_PORT_WAIT_SECONDS", "15")),
             )
         except OSError as error:
             raise CommandError(f"cannot serve {options['host']}:{options['port']}: {error}") from None
