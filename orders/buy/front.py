@@ -208,6 +208,7 @@ class FrontConnection(asyncio.Protocol):
         self.front = front
         self.buffer = b""
         self.busy = False  # a buy of this connection is being decided
+        self.reading_paused = False
         self.close_after = False
         self.eof = False
         self.upstream: _Upstream | None = None
@@ -224,6 +225,11 @@ class FrontConnection(asyncio.Protocol):
         self.buffer += data
         if not self.busy:
             self._serve()
+        elif len(self.buffer) > MAX_HEAD_BYTES + MAX_BODY_BYTES:
+            # Pipelined requests pile up behind a buy in flight: stop reading until it is
+            # answered, so that one connection cannot make this process hold unbounded bytes.
+            self.transport.pause_reading()
+            self.reading_paused = True
 
     def eof_received(self) -> bool:
         self.eof = True
@@ -251,43 +257,53 @@ class FrontConnection(asyncio.Protocol):
     # --- requests --------------------------------------------------------------------
 
     def _serve(self) -> None:
-        """Answer every complete request in the buffer, in order, while they are buys."""
-        while self.buffer and not self.busy and self.upstream is None and not self.transport.is_closing():
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self.buffer) > MAX_HEAD_BYTES:
-                    self._hand_over()
-                return
-            request = self._parse(end)
-            if request is None:
-                self._hand_over()
-                return
-            meta, length, close = request
-            if len(self.buffer) < end + 4 + length:
-                return  # the body is still on its way
-            body = self.buffer[end + 4 : end + 4 + length]
-            route = self.front.lane.route(meta)
-            if route is None:
-                self._hand_over()
-                return
-            self.buffer = self.buffer[end + 4 + length :]
-            sale_id, extra = route
+        """Answer every complete request in the buffer, in order, while they are buys.
+        The buffer is cut once at the end, not after each request: a read that brings
+        many pipelined requests costs one copy, not one per request."""
+        buffer, start = self.buffer, 0
+        try:
+            while start < len(buffer) and not self.busy and not self.transport.is_closing():
+                end = buffer.find(b"\r\n\r\n", start)
+                if end < 0:
+                    if len(buffer) - start > MAX_HEAD_BYTES:
+                        break  # handed over below
+                    return
+                request = self._parse(buffer, start, end)
+                if request is None:
+                    break
+                meta, length, close = request
+                if len(buffer) < end + 4 + length:
+                    return  # the body is still on its way
+                route = self.front.lane.route(meta)
+                if route is None:
+                    break
+                body = buffer[end + 4 : end + 4 + length]
+                start = end + 4 + length
+                sale_id, extra = route
 
-            def read_body(_length: int, body: bytes = body) -> bytes:
-                return body
+                def read_body(_length: int, body: bytes = body) -> bytes:
+                    return body
 
-            if sale_id is None:
-                steps = edge.order_steps(meta, read_body)
+                if sale_id is None:
+                    steps = edge.order_steps(meta, read_body)
+                else:
+                    steps = edge.buy_steps(sale_id, meta, read_body)
+                answer = self.front.answer_now(steps)
+                if isinstance(answer, edge.Answer):
+                    self._send(answer, extra, close)
+                else:
+                    self.busy = True
+                    answer.add_done_callback(functools.partial(self._answered, extra=extra, close=close))
+                if close:
+                    self.close_after = True
             else:
-                steps = edge.buy_steps(sale_id, meta, read_body)
-            answer = self.front.answer_now(steps)
-            if isinstance(answer, edge.Answer):
-                self._send(answer, extra, close)
-            else:
-                self.busy = True
-                answer.add_done_callback(functools.partial(self._answered, extra=extra, close=close))
-            if close:
-                self.close_after = True
+                return
+            # Not ours: from this request on, the connection is nginx's.
+            self.buffer, start = buffer[start:], 0
+            self._hand_over()
+        finally:
+            if start:
+                self.buffer = buffer[start:]
 
     def _answered(
         self, task: asyncio.Task[edge.Answer], *, extra: list[tuple[str, str]], close: bool
@@ -295,6 +311,9 @@ class FrontConnection(asyncio.Protocol):
         self.busy = False
         self._send(task.result(), extra, close)
         if not self.transport.is_closing():
+            if self.reading_paused:
+                self.reading_paused = False
+                self.transport.resume_reading()
             self._serve()
 
     def _send(self, answer: edge.Answer, extra: list[tuple[str, str]], close: bool) -> None:
@@ -304,11 +323,11 @@ class FrontConnection(asyncio.Protocol):
         if close or (self.close_after and not self.busy):
             self.transport.close()
 
-    def _parse(self, end: int) -> tuple[dict[str, str], int, bool] | None:
+    def _parse(self, buffer: bytes, start: int, end: int) -> tuple[dict[str, str], int, bool] | None:
         """The head as the WSGI environ nginx and granian would have made of it, the
         body's length, and whether the client asked to close; None when the request
         is not one this lane answers (nginx and Django will)."""
-        lines = self.buffer[:end].decode("latin-1").split("\r\n")
+        lines = buffer[start:end].decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3 or parts[0] != "POST" or parts[2] != "HTTP/1.1":
             return None
