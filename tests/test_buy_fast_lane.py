@@ -259,7 +259,9 @@ def test_proven_shoppers_buy_the_same(owner, server: WebServer) -> None:
         fast, django = both(server, path, {"quantity": 1}, proof)
         assert (fast[0], fast[2]["status"]) == (200, "accepted")
         assert fast == django
-    fast, django = both(server, "/order", {"productId": sale.sku}, lambda n: shop.headers(f"bo-{n}"), key=False)
+    fast, django = both(
+        server, "/order", {"productId": sale.sku}, lambda n: shop.headers(f"bo-{n}"), key=False
+    )
     assert (fast[0], fast[2]["status"]) == (200, "accepted")
     assert fast == django
     assert live_state(sale.pk).sold == 6

@@ -29,7 +29,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,12 +42,14 @@ from infra.clients import hot_script, lua_source, per_process
 from orders.buy.admission import admission_nonce
 from orders.buy.group import GroupCommit
 from orders.buy.outcomes import DETAILS, Outcome
+from orders.buy.steps import Decide, KafkaAvailable, Publish, Read, Step, Steps
 from orders.buy.tally import tally
 from orders.publisher import order_publisher
 from sales import keys
 
 BUY_LUA = Path(__file__).resolve().parent / "buy.lua"
 T = TypeVar("T")
+__all__ = ["Decide", "KafkaAvailable", "Publish", "Read", "Step", "Steps"]  # for the drivers
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
 
 
@@ -83,40 +85,7 @@ def _unavailable(what: str) -> BuyResult:
 _sold_out_flags: dict[int, tuple[float, frozenset[str]]] = {}
 
 
-# --- the steps, and their I/O ---------------------------------------------------------
-#
-# The decision is written once, as a generator (buy_steps) that yields each piece of
-# I/O it needs and is sent its result: the WSGI lane drives it with blocking calls on
-# its thread (run_sync, below), the asyncio front (orders/buy/front.py) awaits the
-# same steps on its event loop (orders/buy/aio.py, run_async). The logic, its order
-# and its answers cannot drift apart between the two servers.
-
-
-@dataclass(frozen=True, slots=True)
-class KafkaAvailable:
-    """Step: is the order log known to be up? (bool, no I/O)"""
-
-
-@dataclass(frozen=True, slots=True)
-class Decide:
-    """Step: buy.lua's result for this buy, in a group with the sale's others (group.py)."""
-
-    sale_id: int
-    idempotency_key: str
-    args: tuple[object, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Publish:
-    """Step: produce the order's message and wait, bounded, for Kafka's acknowledgement
-    (True: acknowledged; False: not in time; KafkaException: a definite refusal)."""
-
-    key: bytes
-    value: bytes
-
-
-Step = KafkaAvailable | Decide | Publish
-Steps = Generator[Step, object, T]
+# --- the steps, and their I/O (orders/buy/steps.py) -------------------------------------
 
 
 def run_sync(steps: Steps[T]) -> T:
@@ -125,10 +94,14 @@ def run_sync(steps: Steps[T]) -> T:
         step = next(steps)
         while True:
             try:
-                if isinstance(step, Decide):
+                if isinstance(step, Read):
+                    value: object = hot_script(step.name, step.source)(
+                        keys=list(step.keys), args=list(step.args)
+                    )
+                elif isinstance(step, Decide):
                     # One call of buy.lua, shared with the process's other buys of this sale
                     # that arrive meanwhile (group commit, orders/buy/group.py).
-                    value: object = _groups().decide(step.sale_id, step.idempotency_key, step.args)
+                    value = _groups().decide(step.sale_id, step.idempotency_key, step.args)
                 elif isinstance(step, Publish):
                     value = order_publisher().publish(
                         key=step.key, value=step.value, timeout=settings.BUY_KAFKA_ACK_TIMEOUT
@@ -303,9 +276,10 @@ _sku_routes: dict[tuple[str, str], tuple[float, int]] = {}
 _MAX_SKU_ROUTES = 4096
 
 
-def sale_id_for_sku(owner: int | str, sku: str) -> int | None:
+def sale_id_for_sku(owner: int | str, sku: str) -> Steps[int | None]:
     """The open sale of merchant `owner` (an id, or keys.DEMO_SKU_OWNER) selling
-    `sku` (seed-compatible POST /order): from memory for up to a second, else from Redis.
+    `sku` (seed-compatible POST /order): from memory for up to a second, else from Redis
+    (a step: the front awaits it, the lane blocks on it).
 
     A route kept here can outlive the sale's hold on the SKU by that second: after
     /init replaces a sale, this process may still send the SKU's buyers to the old
@@ -317,7 +291,7 @@ def sale_id_for_sku(owner: int | str, sku: str) -> int | None:
     kept = _sku_routes.get(route)
     if kept is not None and kept[0] > now:
         return kept[1]
-    raw = hot_script("sku", SKU_LOOKUP)(keys=[keys.sku_key(owner, sku)], args=[])
+    raw = yield Read("sku", SKU_LOOKUP, (keys.sku_key(owner, sku),))
     if not raw or raw == keys.SKU_RELEASED.encode():
         return None
     if len(_sku_routes) >= _MAX_SKU_ROUTES:

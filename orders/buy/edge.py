@@ -143,21 +143,23 @@ Proof = identity.Shopper | identity.ShopperRefused | None
 _NOT_READ: Any = object()  # _shopper's default: read the proof from the request
 
 
-def _proof(meta: Meta) -> Proof:
+def _proof(meta: Meta) -> decision.Steps[Proof]:
     """What the request proves about its shopper: who, a refusal, or nothing.
     Raises redis.RedisError for a storefront key this process has not read yet."""
     try:
-        return identity.shopper_identify(meta)
+        return (yield from identity.shopper_identify_steps(meta))
     except identity.ShopperRefused as refused:
         return refused
 
 
-def _shopper(meta: Meta, sale_id: int, proof: Proof = _NOT_READ) -> identity.Shopper | Answer | None:
+def _shopper(
+    meta: Meta, sale_id: int, proof: Proof = _NOT_READ
+) -> decision.Steps[identity.Shopper | Answer | None]:
     """The shopper the request proves; None in demo mode when it proves none (the
     body's user_id names the shopper then); else the refusal to answer."""
     if proof is _NOT_READ:
         try:
-            proof = _proof(meta)
+            proof = yield from _proof(meta)
         except redis.RedisError:
             return _redis_down()
     if isinstance(proof, identity.ShopperRefused):
@@ -225,7 +227,7 @@ def buy_steps(sale_id: int, meta: Meta, read_body: ReadBody) -> decision.Steps[A
     length = _content_length(meta)
     if length is None:
         return _too_large()
-    shopper = _shopper(meta, sale_id)
+    shopper = yield from _shopper(meta, sale_id)
     if isinstance(shopper, Answer):
         return shopper
     key = _idempotency_key(meta)
@@ -269,14 +271,16 @@ def order_steps(meta: Meta, read_body: ReadBody) -> decision.Steps[Answer]:
     except ValidationError as error:
         return _problem("invalid", "Invalid request body.", fields_of(error.errors()))
     try:
-        proof = _proof(meta)
+        proof = yield from _proof(meta)
         owner = proof.merchant_id if isinstance(proof, identity.Shopper) and proof.merchant_id else None
-        sale_id = decision.sale_id_for_sku(owner or DEMO_SKU_OWNER, payload.productId)
+        sale_id = yield from decision.sale_id_for_sku(owner or DEMO_SKU_OWNER, payload.productId)
     except redis.RedisError:
         return _redis_down()
     if sale_id is None:
         return _problem("not_found", f"No open sale of product {payload.productId!r}.")
-    shopper = _shopper(meta, sale_id, proof)  # after the lookup: its refusal names the sale, as on /buy
+    shopper = yield from _shopper(
+        meta, sale_id, proof
+    )  # after the lookup: its refusal names the sale, as on /buy
     if isinstance(shopper, Answer):
         return shopper
     buyer = _buyer(shopper, payload.userId, "userId")

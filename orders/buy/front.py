@@ -87,6 +87,14 @@ class Front:
         self.date = b""
         self._tick_date()
         self.in_flight: set[asyncio.Task[edge.Answer]] = set()
+        self.scripts: dict[str, AsyncHotScript] = {}
+
+    async def read(self, step: decision.Read) -> object:
+        """A lookup script's reply, on this loop's connection (one script object per name)."""
+        script = self.scripts.get(step.name)
+        if script is None:
+            script = self.scripts[step.name] = AsyncHotScript(self.redis, step.source)
+        return await script(keys=list(step.keys), args=list(step.args))
 
     def _tick_date(self) -> None:
         self.date = email.utils.formatdate(usegmt=True).encode()
@@ -114,10 +122,10 @@ class Front:
         try:
             while True:
                 try:
-                    if isinstance(step, decision.Decide):
-                        value: object = await self.groups.decide(
-                            step.sale_id, step.idempotency_key, step.args
-                        )
+                    if isinstance(step, decision.Read):
+                        value: object = await self.read(step)
+                    elif isinstance(step, decision.Decide):
+                        value = await self.groups.decide(step.sale_id, step.idempotency_key, step.args)
                     elif isinstance(step, decision.Publish):
                         value = await self.publisher.publish(
                             key=step.key, value=step.value, timeout=settings.BUY_KAFKA_ACK_TIMEOUT

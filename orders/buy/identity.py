@@ -48,7 +48,7 @@ from django.conf import settings
 from django.core.signing import BadSignature, Signer
 from django.http.cookie import parse_cookie
 
-from infra.clients import hot_script
+from orders.buy.steps import Read, Steps, run_reads
 from sales import keys
 
 SHOPPER_COOKIE = "fg_shopper"
@@ -129,15 +129,15 @@ _storefront_keys: dict[str, tuple[float, tuple[int, bytes] | None]] = {}
 _MAX_CACHED_KEYS = 4096
 
 
-def storefront_key_lookup(key_id: str) -> tuple[int, bytes] | None:
+def storefront_key_lookup(key_id: str) -> Steps[tuple[int, bytes] | None]:
     """(merchant id, secret) of a storefront key, from this process's cache or the
-    Redis mirror; None when there is no such key (never made, or revoked)."""
+    Redis mirror (a step, orders/buy/steps.py); None when there is no such key
+    (never made, or revoked)."""
     now = time.monotonic()
     cached = _storefront_keys.get(key_id)
     if cached is not None and cached[0] > now:
         return cached[1]
-    # Run like buy.lua, on the thread's own connection (see infra.clients.HotScript).
-    raw = hot_script("storefront-key", _KEY_LOOKUP)(keys=[keys.storefront_keys_key()], args=[key_id])
+    raw = yield Read("storefront-key", _KEY_LOOKUP, (keys.storefront_keys_key(),), (key_id,))
     found = None
     if raw:
         merchant_id, secret = raw.decode().split("|", 1)
@@ -161,8 +161,13 @@ def shopper_token_sign(*, key_id: str, secret: str, shopper_ref: str, expires: i
 
 
 def shopper_token_verify(token: str, *, now: float | None = None) -> Shopper:
-    """The storefront shopper an X-Shopper-Token proves; ShopperRefused otherwise.
-    The cheap checks come first: a malformed or expired token costs no key lookup."""
+    """The storefront shopper an X-Shopper-Token proves; ShopperRefused otherwise (blocking)."""
+    return run_reads(shopper_token_verify_steps(token, now=now))
+
+
+def shopper_token_verify_steps(token: str, *, now: float | None = None) -> Steps[Shopper]:
+    """shopper_token_verify as steps. The cheap checks come first: a malformed or
+    expired token costs no key lookup."""
     parts = token.split(".")
     if len(token) > MAX_TOKEN_LENGTH or len(parts) < 4:
         raise ShopperRefused(f"X-Shopper-Token is malformed: send {TOKEN_FORMAT}.")
@@ -183,7 +188,7 @@ def shopper_token_verify(token: str, *, now: float | None = None) -> Shopper:
         raise ShopperRefused(
             f"X-Shopper-Token expires too late: at most {settings.SHOPPER_TOKEN_MAX_SECONDS} s ahead."
         )
-    key = storefront_key_lookup(key_id)
+    key = yield from storefront_key_lookup(key_id)
     if key is None:
         raise ShopperRefused("X-Shopper-Token: no such storefront key (unknown or revoked).")
     merchant_id, secret = key
@@ -197,6 +202,11 @@ def shopper_token_verify(token: str, *, now: float | None = None) -> Shopper:
 
 
 def shopper_identify(meta: Meta) -> Shopper | None:
+    """shopper_identify_steps, blocking."""
+    return run_reads(shopper_identify_steps(meta))
+
+
+def shopper_identify_steps(meta: Meta) -> Steps[Shopper | None]:
     """The shopper a request proves, or None when it offers no proof at all.
 
     A storefront token wins over a cookie (a shop's backend sends the one it
@@ -205,7 +215,7 @@ def shopper_identify(meta: Meta) -> Shopper | None:
     """
     token = meta.get(SHOPPER_TOKEN_META)
     if token:
-        return shopper_token_verify(token)
+        return (yield from shopper_token_verify_steps(token))
     cookies = meta.get("HTTP_COOKIE")
     # Most buy requests of an API client carry no cookie: one substring test then.
     if cookies and SHOPPER_COOKIE in cookies:
