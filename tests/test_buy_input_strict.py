@@ -52,11 +52,13 @@ def test_a_shopper_id_with_control_characters_or_only_blanks_is_422(owner, user_
     "path", ["/api/v1/sales/1%2Fbuy", "/api/v1/sales%2F1%2Fbuy", "/api/v1/sales/1%2fbuy"]
 )
 def test_an_encoded_slash_does_not_reach_the_buy_route(proxy: int, path: str) -> None:  # noqa: F811
-    """Through nginx, the one address (no web process behind it here: a request it
-    passed on would get 502)."""
+    """Through the one address (the front, nginx behind it, no web process behind
+    nginx here): an encoded slash is handed to nginx, which refuses it; the plain
+    path reaches the buy route, which asks who the shopper is."""
     connection = http.client.HTTPConnection("127.0.0.1", proxy, timeout=5)
     connection.request("POST", path, body="{}", headers={"Content-Type": "application/json"})
     assert connection.getresponse().status == 404
     connection = http.client.HTTPConnection("127.0.0.1", proxy, timeout=5)
     connection.request("POST", "/api/v1/sales/1/buy", body="{}", headers={"Content-Type": "application/json"})
-    assert connection.getresponse().status == 502  # the plain path is passed on
+    answer = connection.getresponse()
+    assert (answer.status, json.loads(answer.read())["status"]) == (401, "shopper_required")
