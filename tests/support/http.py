@@ -133,26 +133,12 @@ class BrowserSession:
 
 
 @contextmanager
-def granian_server(
-    log_name: str,
-    *,
-    workers: int = 1,
-    blocking_threads: int = 4,
-    backlog: int | None = None,
-    **env: str | None,
-) -> Iterator[WebServer]:
-    """A granian serving flux_admin.wsgi on a free port, with `env` over the
-    test run's environment (None removes a variable): the test run's web server,
-    or one started in demo mode or as production. Use it inside a fixture that
-    unblocks the database."""
-    import sys
+def _serving(args: list[str], log_name: str, env: dict[str, str | None], what: str) -> Iterator[WebServer]:
+    """Start `args` (its port last given by the caller) with `env` over the test run's
+    environment (None removes a variable), wait until it answers HTTP, stop it after."""
     import time
 
-    port = free_port()
-    granian = str(Path(sys.executable).parent / "granian")
-    tuning = ["--workers", str(workers), "--blocking-threads", str(blocking_threads)]
-    if backlog is not None:
-        tuning += ["--backlog", str(backlog)]
+    port = int(args[args.index("--port") + 1])
     # start_process passes on os.environ: change it only while the process starts.
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
@@ -160,11 +146,7 @@ def granian_server(
                 patch.delenv(name, raising=False)
             else:
                 patch.setenv(name, value)
-        process = start_process(
-            [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), *tuning,
-             "--no-access-log", "flux_admin.wsgi:application"],
-            log_name,
-        )  # fmt: skip
+        process = start_process(args, log_name)
     server = WebServer(port, process)
     deadline = time.monotonic() + 30
     try:
@@ -174,51 +156,45 @@ def granian_server(
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(
-                        f"granian did not start; see .stack/logs/test-{log_name}.log"
-                    ) from None
+                    raise RuntimeError(f"{what} did not start; see .stack/logs/test-{log_name}.log") from None
                 time.sleep(0.2)
         yield server
     finally:
         stop_process(process)
 
 
-@contextmanager
-def front_server(log_name: str, **env: str | None) -> Iterator[WebServer]:
+def granian_server(
+    log_name: str,
+    *,
+    workers: int = 1,
+    blocking_threads: int = 4,
+    backlog: int | None = None,
+    **env: str | None,
+) -> AbstractContextManager[WebServer]:
+    """A granian serving flux_admin.wsgi on a free port, with `env` over the
+    test run's environment (None removes a variable): the test run's web server,
+    or one started in demo mode or as production. Use it inside a fixture that
+    unblocks the database."""
+    import sys
+
+    granian = str(Path(sys.executable).parent / "granian")
+    tuning = ["--workers", str(workers), "--blocking-threads", str(blocking_threads)]
+    if backlog is not None:
+        tuning += ["--backlog", str(backlog)]
+    args = [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(free_port()), *tuning,
+            "--no-access-log", "flux_admin.wsgi:application"]  # fmt: skip
+    return _serving(args, log_name, env, "granian")
+
+
+def front_server(log_name: str, **env: str | None) -> AbstractContextManager[WebServer]:
     """The front (manage.py serve_front, orders/buy/front.py) on a free port, with `env`
     over the test run's environment. It answers the buy routes itself; there is no
     nginx behind it here, so anything it hands over is answered 502."""
     import sys
-    import time
 
-    port = free_port()
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            if value is None:
-                patch.delenv(name, raising=False)
-            else:
-                patch.setenv(name, value)
-        process = start_process(
-            [sys.executable, "manage.py", "serve_front", "--port", str(port), "--workers", "1",
-             "--upstream", f"/nonexistent/{log_name}.sock"],
-            log_name,
-        )  # fmt: skip
-    server = WebServer(port, process)
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                server.request("GET", "/")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(
-                        f"the front did not start; see .stack/logs/test-{log_name}.log"
-                    ) from None
-                time.sleep(0.2)
-        yield server
-    finally:
-        stop_process(process)
+    args = [sys.executable, "manage.py", "serve_front", "--port", str(free_port()), "--workers", "1",
+            "--upstream", f"/nonexistent/{log_name}.sock"]  # fmt: skip
+    return _serving(args, log_name, env, "the front")
 
 
 def production_granian(log_name: str, **env: str | None) -> AbstractContextManager[WebServer]:
