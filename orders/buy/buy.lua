@@ -62,28 +62,31 @@
 -- Counting (the live dashboard, /metrics): every decision but not_found adds one to
 -- its outcome in the sale's counts hash ('replay' for a key decided before), with
 -- one HINCRBY per outcome of the group at the end of the script: the only commands
--- counting adds to the hot path. decide() is left unindented so that it reads as
--- the script it always was.
+-- counting adds to the hot path.
+--
+-- What the group shares (the hot path's Redis cost is its commands): the sale's state,
+-- the clock and the waiting room's size are read once per call, the bucket is read
+-- once and written once, and stock and units sold are written once, at the end. Each
+-- buy sees them exactly as the buys before it in the group left them (`sale`, below,
+-- is that running state): nothing else runs between the buys of one script. Per
+-- buy, only what is its own: its idempotency record, its shopper's units, its
+-- admission, and an accepted order's ledger entry and key. decide() is left
+-- unindented so that it reads as the script it always was.
+
+local sale = {}  -- the group's running view of the sale, read on first use
 
 local function decide(KEYS, ARGV, snapshot_sent)
 local seen = redis.call('GET', KEYS[4])
 if seen then return {'replay', seen} end
 
-local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'per_user_limit', 'rate', 'burst',
-  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id', 'opens_ms')
+local state = sale.state
 local status = state[1]
 if not status then return {'not_found'} end
 -- A shop's token proves its own shoppers only (orders/buy/identity.py).
 if ARGV[8] ~= '' and ARGV[8] ~= state[12] then return {'shopper_invalid'} end
 
-local time = redis.call('TIME')
-local now_us = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local now_ms = math.floor(now_us / 1000)
+local now_us, now_ms, ttl = sale.now_us, sale.now_ms, sale.ttl
 local ends_ms = tonumber(state[7])
-
--- Keep the record as long as the sale plus a day (a week plus a day if it has no end).
-local ttl = 86400 + 7 * 86400
-if ends_ms > 0 then ttl = 86400 + math.max(0, math.ceil((ends_ms - now_ms) / 1000)) end
 
 local function record(outcome, order_id)
   redis.call('SET', KEYS[4], ARGV[4] .. '|' .. outcome .. '|' .. (order_id or '') .. '|' .. now_ms, 'EX', ttl)
@@ -95,19 +98,26 @@ if admitted then
   local admission = redis.call('HGET', KEYS[9], ARGV[2])
   local nonce, expires_ms = string.match(admission or '', '^([^|]*)|(%d+)|')
   if nonce ~= ARGV[7] or tonumber(expires_ms) <= now_ms then return {'admission_invalid'} end
-elseif tonumber(state[2]) >= tonumber(ARGV[3]) and redis.call('ZCARD', KEYS[8]) > 0 then
-  return {'rate_limited', 1000} -- the waiting room is not empty: join it, at the back
 else
-  local rate, burst = tonumber(state[4]), tonumber(state[5])
-  local bucket = redis.call('HMGET', KEYS[2], 'tokens', 'ts')
-  local tokens = tonumber(bucket[1]) or burst
-  local last_us = tonumber(bucket[2]) or now_us
-  tokens = math.min(burst, tokens + math.max(0, now_us - last_us) * rate / 1000000)
-  if tokens < 1 then
-    redis.call('HSET', KEYS[2], 'tokens', tokens, 'ts', now_us)
-    return {'rate_limited', math.ceil((1 - tokens) * 1000 / rate)}
+  if sale.remaining >= tonumber(ARGV[3]) then
+    if sale.waiting == nil then sale.waiting = redis.call('ZCARD', KEYS[8]) end
+    if sale.waiting > 0 then
+      return {'rate_limited', 1000} -- the waiting room is not empty: join it, at the back
+    end
   end
-  redis.call('HSET', KEYS[2], 'tokens', tokens - 1, 'ts', now_us)
+  local rate = tonumber(state[4])
+  if sale.tokens == nil then
+    local burst = tonumber(state[5])
+    local bucket = redis.call('HMGET', KEYS[2], 'tokens', 'ts')
+    local tokens = tonumber(bucket[1]) or burst
+    local last_us = tonumber(bucket[2]) or now_us
+    sale.tokens = math.min(burst, tokens + math.max(0, now_us - last_us) * rate / 1000000)
+  end
+  sale.bucket_touched = true
+  if sale.tokens < 1 then
+    return {'rate_limited', math.ceil((1 - sale.tokens) * 1000 / rate)}
+  end
+  sale.tokens = sale.tokens - 1
 end
 
 -- The window, not recorded (step 4).
@@ -118,7 +128,7 @@ if now_ms < tonumber(state[13] or '0') then return {'not_started'} end
 if status == 'paused' then return {'paused'} end
 
 local quantity = tonumber(ARGV[3])
-local remaining = tonumber(state[2])
+local remaining = sale.remaining
 if now_ms < tonumber(state[8] or '0') then
   return {'sold_out', false} -- a restock is reopening the sale (see restock.lua): transient
 end
@@ -140,8 +150,8 @@ if bought + quantity > tonumber(state[3]) then
   return {'limit_reached'}
 end
 
-redis.call('HINCRBY', KEYS[1], 'remaining', -quantity)
-redis.call('HINCRBY', KEYS[1], 'sold', quantity)
+sale.remaining = remaining - quantity
+sale.sold = sale.sold + quantity
 redis.call('HINCRBY', KEYS[3], ARGV[2], quantity)
 local message = cjson.encode({
   order_id = ARGV[1], sale_id = tonumber(ARGV[6]), sku = state[9], user_id = ARGV[2],
@@ -152,6 +162,21 @@ redis.call('ZADD', KEYS[6], now_ms, ARGV[1])
 redis.call('SADD', KEYS[7], ARGV[5])
 record('accepted', ARGV[1])
 return {'accepted', message, now_ms}
+end
+
+-- The group's shared reads (see above): the sale, and the clock.
+sale.state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'per_user_limit', 'rate', 'burst',
+  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id', 'opens_ms')
+sale.remaining = tonumber(sale.state[2])
+sale.sold = 0
+if sale.state[1] then
+  local time = redis.call('TIME')
+  sale.now_us = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  sale.now_ms = math.floor(sale.now_us / 1000)
+  -- Keep the records as long as the sale plus a day (a week plus a day if it has no end).
+  local ends_ms = tonumber(sale.state[7])
+  sale.ttl = 86400 + 7 * 86400
+  if ends_ms > 0 then sale.ttl = 86400 + math.max(0, math.ceil((ends_ms - sale.now_ms) / 1000)) end
 end
 
 local results, counts = {}, {}
@@ -167,6 +192,14 @@ for i = 1, #KEYS - 9 do
   -- An unknown sale is not counted: ids nobody armed get no keys.
   if decided[1] ~= 'not_found' then counts[decided[1]] = (counts[decided[1]] or 0) + 1 end
   results[i] = decided
+end
+-- The group's shared writes: the bucket, stock and units sold.
+if sale.bucket_touched then
+  redis.call('HSET', KEYS[2], 'tokens', sale.tokens, 'ts', sale.now_us)
+end
+if sale.sold > 0 then
+  redis.call('HINCRBY', KEYS[1], 'remaining', -sale.sold)
+  redis.call('HINCRBY', KEYS[1], 'sold', sale.sold)
 end
 for outcome, n in pairs(counts) do redis.call('HINCRBY', KEYS[9], outcome, n) end
 return results
