@@ -19,6 +19,7 @@ Exactly once is built from at-least-once delivery and an idempotent write:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -82,28 +83,30 @@ def _persist_once(orders: list[IncomingOrder]) -> BatchResult:
         result.unknown_sale = [o for o in unique.values() if o.sale_id not in sales]
         if not known:
             return result
+        # The batch goes as one JSON parameter, unpacked by PostgreSQL: as arrays, each
+        # element was quoted by psycopg in Python (Django's cursors bind client-side),
+        # a third of this process's time under load.
         cursor.execute(
             """
             INSERT INTO orders_order
                 (order_id, sale_id, user_id, quantity, unit_price, accepted_at, persisted_at,
                  kafka_partition, kafka_offset, status)
-            SELECT a, b, c, d, e, f, now(), p, o, 'confirmed'
-            FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::int[], %s::numeric[], %s::timestamptz[],
-                        %s::int[], %s::bigint[]) AS t(a, b, c, d, e, f, p, o)
+            SELECT (r->>0)::uuid, (r->>1)::bigint, r->>2, (r->>3)::int, (r->>4)::numeric,
+                   (r->>5)::timestamptz, now(), (r->>6)::int, (r->>7)::bigint, 'confirmed'
+            FROM jsonb_array_elements(%s::jsonb) AS r
             ON CONFLICT (order_id) DO NOTHING
             RETURNING order_id
             """,
             [
-                [o.order_id for o in known],
-                [o.sale_id for o in known],
-                [o.user_id for o in known],
-                [o.quantity for o in known],
-                [o.unit_price for o in known],
-                [o.accepted_at for o in known],
-                [o.partition for o in known],
-                [o.offset for o in known],
+                json.dumps(
+                    [
+                        [str(o.order_id), o.sale_id, o.user_id, o.quantity, str(o.unit_price),
+                         o.accepted_at.isoformat(), o.partition, o.offset]
+                        for o in known
+                    ]
+                )
             ],
-        )
+        )  # fmt: skip
         new_ids = {row[0] for row in cursor.fetchall()}
         new_by_sale: dict[int, list[IncomingOrder]] = defaultdict(list)
         for order in known:
