@@ -14,7 +14,7 @@ import redis
 from sales import keys
 from tests.factories import make_sale
 from tests.support.http import BrowserSession, WebServer
-from tests.support.queue import admit
+from tests.support.queue import admit, redis_now_ms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,6 +43,7 @@ def test_status_gives_the_figures_and_the_shoppers_place(
 
     assert reply.status == 200
     body = reply.json()
+    assert abs(body.pop("now_ms") - redis_now_ms(redis_conn)) < 5000  # the page's clock: Redis's
     assert body == {
         "type": "queue.tick",
         "sale_id": sale.pk,
@@ -51,6 +52,7 @@ def test_status_gives_the_figures_and_the_shoppers_place(
         "waiting": 2,
         "admission_rate": 3,
         "remaining": 7,
+        "quantity": 7,
         "place": {"status": "waiting", "ticket": 2, "ahead": 1},
     }
     # A poll is a sign of life: the shopper no longer counts as never seen since it joined.

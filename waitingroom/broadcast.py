@@ -29,8 +29,9 @@ def sale_group(sale_id: int) -> str:
 def tick_message(figures: QueueFigures) -> dict[str, object]:
     """The event a tick sends: {"type": "queue.tick", "sale_id", "status" (live,
     scheduled, paused, sold_out, ended), "serving" (the highest ticket admitted so
-    far), "waiting", "admission_rate", "admitted_per_s", "remaining", "now_ms" (the
-    tick's time on Redis's clock: a page can tell how late an update reached it)}."""
+    far), "waiting", "admission_rate", "admitted_per_s", "remaining", "quantity" (the
+    units on sale, restocks included), "now_ms" (the tick's time on Redis's clock: the
+    pages set their clock by it, and can tell how late an update reached them)}."""
     return {
         "type": "queue.tick",
         "sale_id": figures.sale_id,
@@ -40,6 +41,7 @@ def tick_message(figures: QueueFigures) -> dict[str, object]:
         "admission_rate": figures.admission_rate,
         "admitted_per_s": round(figures.admitted_per_s, 2),
         "remaining": figures.remaining,
+        "quantity": figures.quantity,
         "now_ms": figures.now_ms,
     }
 

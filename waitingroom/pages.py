@@ -8,7 +8,6 @@ instead of holding a websocket, so that the page draws both the same way.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +19,7 @@ from infra.errors import ServiceUnavailable
 from sales import keys
 from sales.models import Sale, SaleStatus
 
-STATE_FIELDS = ("status", "remaining", "admission_rate", "starts_ms", "ends_ms")
+STATE_FIELDS = ("status", "remaining", "admission_rate", "starts_ms", "ends_ms", "quantity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +32,8 @@ class RoomFigures:
     waiting: int
     admission_rate: int
     remaining: int
+    quantity: int  # the units on sale, restocks included
+    now_ms: int  # Redis's clock when these were read (the pages set their clock by it)
 
     def as_message(self) -> dict[str, object]:
         return {
@@ -42,6 +43,8 @@ class RoomFigures:
             "waiting": self.waiting,
             "admission_rate": self.admission_rate,
             "remaining": self.remaining,
+            "quantity": self.quantity,
+            "now_ms": self.now_ms,
         }
 
 
@@ -65,12 +68,14 @@ def room_figures(*, sale_id: int) -> RoomFigures | None:
             pipe.hmget(keys.state_key(sale_id), *STATE_FIELDS)
             pipe.get(keys.queue_key(sale_id, "serving"))
             pipe.zcard(keys.queue_key(sale_id, "waiting"))
-            state, serving, waiting = pipe.execute()
+            pipe.time()
+            state, serving, waiting, (seconds, micros) = pipe.execute()
     except redis.RedisError as error:
         raise ServiceUnavailable(f"Redis does not answer: {error}") from error
-    status, remaining, admission_rate, starts_ms, ends_ms = state
+    status, remaining, admission_rate, starts_ms, ends_ms, quantity = state
     if status is None:
         return None
+    now_ms = seconds * 1000 + micros // 1000
     return RoomFigures(
         sale_id=sale_id,
         status=shopper_status(
@@ -78,12 +83,14 @@ def room_figures(*, sale_id: int) -> RoomFigures | None:
             remaining=int(remaining or 0),
             starts_ms=int(starts_ms or 0),
             ends_ms=int(ends_ms or 0),
-            now_ms=int(time.time() * 1000),
+            now_ms=now_ms,
         ),
         serving=int(serving or 0),
         waiting=int(waiting),
         admission_rate=int(admission_rate or 0),
         remaining=int(remaining or 0),
+        quantity=int(quantity or 0),
+        now_ms=now_ms,
     )
 
 

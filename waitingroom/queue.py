@@ -85,6 +85,7 @@ class QueueFigures:
     serving: int
     waiting: int
     remaining: int
+    quantity: int  # the units on sale, restocks included
     admission_rate: int
     admitted: int  # this tick
     skipped: int  # this tick
@@ -210,13 +211,14 @@ def queue_admit(
     )
     if result[0] == b"not_found":  # type: ignore[index]
         return None
-    status, serving, waiting, remaining, rate, admitted, skipped, per_s, now = result  # type: ignore[misc]
+    status, serving, waiting, remaining, rate, admitted, skipped, per_s, now, quantity = result  # type: ignore[misc]
     return QueueFigures(
         sale_id=sale_id,
         status=status.decode(),
         serving=serving,
         waiting=waiting,
         remaining=remaining,
+        quantity=quantity,
         admission_rate=rate,
         admitted=admitted,
         skipped=skipped,

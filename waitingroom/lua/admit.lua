@@ -34,9 +34,10 @@
 --      the rate, admitted/skipped this tick, admitted per second (smoothed over ~5 s).
 --
 -- Returns {status, serving, waiting, remaining, admission_rate, admitted, skipped,
---          admitted_per_s (string), now ms}, or {'not_found'}.
+--          admitted_per_s (string), now ms, quantity (restocks raise it)}, or {'not_found'}.
 
-local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'admission_rate', 'starts_ms', 'ends_ms')
+local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'admission_rate', 'starts_ms', 'ends_ms',
+  'quantity')
 if not state[1] then return {'not_found'} end
 
 local now_ms = tonumber(ARGV[1])
@@ -156,5 +157,5 @@ if status == 'ended' then
 end
 return {
   status, tonumber(redis.call('GET', KEYS[6]) or '0'), redis.call('ZCARD', KEYS[2]), remaining, rate,
-  admitted, skipped, string.format('%.3f', per_s), now_ms,
+  admitted, skipped, string.format('%.3f', per_s), now_ms, tonumber(state[6]) or 0,
 }
