@@ -9,6 +9,8 @@ the identity its buys, its place in line and its websocket carry.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -74,6 +76,9 @@ def sale_page(request: HttpRequest, sale_id: int) -> HttpResponse:
         "sale": showcase,
         "status": figures.status if figures else state.value,
         "remaining": figures.remaining if figures else (showcase.quantity if showcase else 0),
+        "quantity": (figures.quantity if figures else 0) or (showcase.quantity if showcase else 0),
+        # The page's clock: Redis's, as every tick's now_ms (this server's, when Redis did not answer).
+        "server_ms": figures.now_ms if figures else int(time.time() * 1000),
     }
     response, _shopper = _page(request, "waitingroom/sale.html", context, STATUS_OF_STATE[state])
     return response

@@ -1,36 +1,61 @@
 // The sale page: countdown to the start, stock bar, live status (its websocket),
 // and the Buy button (buy.js), which sends a shopper the waiting room turns away
 // to the waiting room.
+//
+// Every state it shows is the server's: the status it was rendered with, then each
+// tick's (or poll's). The browser's clock only runs the countdown between ticks, set
+// by the server's (data-server-ms, then every tick's now_ms): at zero the page says
+// the sale is opening and waits for the server to say it is live. A confirmed order
+// goes into its own box, which no later state replaces.
 "use strict";
 
 (function () {
   const root = document.getElementById("sale");
   const saleId = root.dataset.saleId;
-  const quantity = Number(root.dataset.quantity);
   const startsMs = Number(root.dataset.startsMs);
   const button = document.getElementById("buy");
   const message = document.getElementById("message");
   const countdown = document.getElementById("countdown");
   const stock = document.getElementById("stock");
   const stockWords = document.getElementById("stock-words");
+  const receipt = document.getElementById("receipt");
+  const receiptWords = document.getElementById("receipt-words");
+  const STATUS_WORDS = {
+    sold_out: "Sold out: every unit has been sold.",
+    ended: "This sale has ended.",
+    paused: "The sale is paused for a moment.",
+  };
+  let quantity = Number(root.dataset.quantity);
   let status = root.dataset.status;
   let buying = false;
+  let shownStatus = null; // the status whose words #message holds, if any
+  // The server's clock minus the browser's (0 until the server has said its time).
+  let skewMs = root.dataset.serverMs ? Number(root.dataset.serverMs) - Date.now() : 0;
+
+  function serverNow() {
+    return Date.now() + skewMs;
+  }
 
   function closed() {
     return status === "sold_out" || status === "ended";
   }
 
   function showStock(remaining) {
+    stock.max = quantity;
     stock.value = remaining;
     stockWords.textContent = remaining > 0 ? remaining + " of " + quantity + " left" : "None left";
   }
 
   function showStatus() {
     root.dataset.status = status;
-    if (status === "sold_out") message.textContent = "Sold out: every unit has been sold.";
-    if (status === "ended") message.textContent = "This sale has ended.";
-    if (status === "paused") message.textContent = "The sale is paused for a moment.";
-    button.disabled = buying || closed() || status === "paused" || Date.now() < startsMs;
+    if (STATUS_WORDS[status] && shownStatus !== status) {
+      message.textContent = STATUS_WORDS[status];
+      shownStatus = status;
+    } else if (!STATUS_WORDS[status] && shownStatus) {
+      message.textContent = ""; // the pause is over: its words go with it
+      shownStatus = null;
+    }
+    button.disabled = buying || status !== "live";
   }
 
   function two(n) {
@@ -38,41 +63,70 @@
   }
 
   function tickCountdown() {
-    const left = Math.max(0, Math.ceil((startsMs - Date.now()) / 1000));
-    if (left > 0) {
-      const h = Math.floor(left / 3600);
-      const m = Math.floor((left % 3600) / 60);
-      countdown.textContent = "Starts in " + h + ":" + two(m) + ":" + two(left % 60);
+    if (status === "scheduled") {
+      const left = Math.max(0, Math.ceil((startsMs - serverNow()) / 1000));
+      if (left > 0) {
+        const h = Math.floor(left / 3600);
+        const m = Math.floor((left % 3600) / 60);
+        countdown.textContent = "Starts in " + h + ":" + two(m) + ":" + two(left % 60);
+      } else {
+        countdown.textContent = "Opening…"; // the server has not said "live" yet
+      }
     } else {
-      countdown.textContent = closed() ? "" : "On sale now";
-      if (status === "scheduled") status = "live";
+      countdown.textContent = status === "live" ? "On sale now" : "";
     }
     showStatus();
+  }
+
+  function utcTime(ms) {
+    return new Date(ms).toISOString().slice(11, 19) + " UTC";
+  }
+
+  function showReceipt(body) {
+    const pending = body.status === "accepted_pending";
+    const line = document.createElement("span");
+    line.textContent =
+      "Order " + body.order_id + ": " + (body.quantity || 1) + " × " + root.dataset.product +
+      (body.accepted_at_ms ? ", accepted at " + utcTime(body.accepted_at_ms) : "") +
+      (pending ? " (being confirmed)." : ", confirmed.");
+    if (receiptWords.childNodes.length) receiptWords.appendChild(document.createElement("br"));
+    receiptWords.appendChild(line);
+    receipt.hidden = false;
+    root.dataset.receipt = body.order_id;
   }
 
   button.addEventListener("click", async () => {
     buying = true;
     showStatus();
     message.textContent = "Buying…";
+    shownStatus = null;
     const outcome = await window.FluxBuy.buy(saleId);
-    message.textContent = outcome.words;
     root.dataset.outcome = outcome.status;
     if (outcome.status === "rate_limited" && outcome.waitingRoom) {
+      message.textContent = outcome.words;
       location.assign(outcome.waitingRoom);
       return;
     }
-    if (outcome.status === "sold_out" || outcome.status === "ended") status = outcome.status;
+    message.textContent = outcome.words; // until the sale's state changes; the receipt stays
+    if ((outcome.status === "accepted" || outcome.status === "accepted_pending") && outcome.body.order_id) {
+      showReceipt(outcome.body);
+    }
+    if (outcome.status === "sold_out" || outcome.status === "ended") {
+      status = outcome.status;
+      shownStatus = status; // its words are the ones just shown
+    }
     buying = false;
-    showStatus();
+    tickCountdown();
   });
 
   window.FluxLive.watch({
     socketPath: "/ws/sales/" + saleId + "/",
     onTick(figures) {
+      if (figures.now_ms) skewMs = figures.now_ms - Date.now();
+      if (figures.quantity) quantity = figures.quantity;
       showStock(figures.remaining);
-      if (!closed()) status = figures.status;
-      showStatus();
-      if (closed()) countdown.textContent = "";
+      if (!closed() || figures.status === "live") status = figures.status; // a restock reopens
+      tickCountdown();
     },
   });
 
