@@ -1,8 +1,13 @@
-"""Hand-off of accepted orders to Kafka: one idempotent producer per process.
+"""Hand-off of accepted orders to Kafka: one producer per process.
 
 A reservation committed in Redis must become exactly one order. So:
-- the producer is idempotent (acks=all, enable.idempotence): its own retries
-  never write a message twice;
+- the producer asks acks=all: an acknowledged order is on every in-sync replica;
+- a message written twice is one order: the consumer inserts by order id (ON
+  CONFLICT DO NOTHING), as it must anyway for the re-publisher's re-sends. So the
+  producer is not the idempotent kind: its retries may write a message twice,
+  which changes nothing, and it is not held to five requests in flight, each
+  partition's in order, which queued a busy partition's acknowledgements behind
+  each other (docs/BENCHMARKS.md, session 9);
 - the web request waits, bounded, for the broker's acknowledgement; when it does
   not come in time the order is *not* given back: librdkafka may still deliver
   it, and the reservation stays in the sale's ledger for the re-publisher (the
@@ -68,6 +73,7 @@ class _Publisher:
         self._down_since: float | None = None
         config = {
             **kafka_producer_config(),
+            "enable.idempotence": False,  # see above: the consumer drops a message written twice
             "error_cb": self._on_error,
             # librdkafka keeps retrying an unacknowledged message this long; the
             # request stops waiting much earlier (BUY_KAFKA_ACK_TIMEOUT).
@@ -78,8 +84,11 @@ class _Publisher:
         self._producer = Producer(config)
         # Connect and learn the topic's leaders now: left to the first order, this
         # takes about half a second (longer than it should wait for its ack).
+        self.partitions = 0  # the topic's, when it was first seen (0: not known)
         try:
-            self._producer.list_topics(topic, timeout=5)
+            metadata = self._producer.list_topics(topic, timeout=5)
+            known = metadata.topics.get(topic)
+            self.partitions = len(known.partitions) if known is not None and known.error is None else 0
         except KafkaException as error:
             self._mark_down(error.args[0].str())
 
@@ -195,7 +204,9 @@ class LoopOrderPublisher(_Publisher):
                 delivered.set_result(error)
 
         try:
-            self._producer.produce(self.topic, key=key, value=value, on_delivery=report)
+            self._producer.produce(
+                self.topic, key=key, value=value, on_delivery=report, partition=self._partition_now()
+            )
         except BufferError:
             return False  # local queue full: same as not acknowledged, reservation stays pending
         self._awaited += 1
@@ -210,6 +221,17 @@ class LoopOrderPublisher(_Publisher):
         if error is _NOT_IN_TIME:
             return False
         return self._delivered(error)
+
+    def _partition_now(self) -> int:
+        """Every order of one millisecond to one partition, the next millisecond's to the
+        next: librdkafka sends one batch per partition per request, so this is one
+        batch for what a keyed order would spread over every partition (the broker's
+        CPU per order 80 -> 56 µs, docs/BENCHMARKS.md). No order's partition matters:
+        each message is a whole order, and the consumer reads every partition. -1
+        (librdkafka's partitioner, by key) while the topic's partitions are unknown."""
+        if not self.partitions:
+            return -1
+        return int(self._loop.time() * 1000) % self.partitions
 
     def _poll(self) -> None:
         self._poll_due = None

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 @pytest.mark.parametrize("rate, burst", [(200, 50), (50, 300)])
 def test_admits_rate_times_time_plus_burst(owner, redis_conn, rate: int, burst: int) -> None:
     # Warm the process's Kafka producer first: its first acknowledgement waits for
-    # the idempotent producer's id, long enough for the bucket to overflow meanwhile.
+    # the broker connection, long enough for the bucket to overflow meanwhile.
     warm_up = make_sale(owner, live=True)
     assert (
         decision.buy(sale_id=warm_up.pk, user_id="w", quantity=1, idempotency_key="w").outcome
