@@ -12,13 +12,20 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from infra.errors import ServiceUnavailable
 from orders.buy import identity
+from orders.receipts import (
+    ShopperReceipts,
+    receipt_get,
+    receipt_signature_valid,
+    receipt_url,
+    shopper_receipts,
+)
 from sales.selectors import ShopperSaleState, sale_shopper_state
 from waitingroom.admission import admission_issue
 from waitingroom.pages import room_figures, sale_showcase
@@ -54,6 +61,13 @@ def _page(request: HttpRequest, template: str, context: dict, status: int) -> tu
     return response, shopper_ensure(request, response)
 
 
+def _receipts(request: HttpRequest, sale_id: int) -> ShopperReceipts | None:
+    """The orders the server accepted for the visitor's shopper cookie on the sale
+    (none for a new visitor: a new cookie has bought nothing)."""
+    shopper = _cookie_shopper(request)
+    return shopper_receipts(sale_id=sale_id, shopper=shopper) if shopper else None
+
+
 def _place_json(place: Place) -> dict[str, object]:
     return {"status": place.status.value, "ticket": place.ticket, "ahead": place.ahead}
 
@@ -79,6 +93,7 @@ def sale_page(request: HttpRequest, sale_id: int) -> HttpResponse:
         "quantity": (figures.quantity if figures else 0) or (showcase.quantity if showcase else 0),
         # The page's clock: Redis's, as every tick's now_ms (this server's, when Redis did not answer).
         "server_ms": figures.now_ms if figures else int(time.time() * 1000),
+        "receipts": _receipts(request, sale_id) if showcase is not None else None,
     }
     response, _shopper = _page(request, "waitingroom/sale.html", context, STATUS_OF_STATE[state])
     return response
@@ -92,9 +107,12 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
     back of the queue, or gets its own back (a refresh keeps it). The page then
     watches the queue move over its websocket (waitingroom/consumers.py)."""
     state = sale_shopper_state(sale_id=sale_id)
+    showcase = sale_showcase(sale_id=sale_id) if state != ShopperSaleState.UNKNOWN else None
     context: dict[str, object] = {
         "sale_id": sale_id,
+        "sale": showcase,
         "admission_seconds": settings.ADMISSION_TOKEN_SECONDS,
+        "receipts": _receipts(request, sale_id) if showcase is not None else None,
     }
     if state != ShopperSaleState.OPEN:
         context["state"] = state.value
@@ -170,4 +188,39 @@ def waiting_room_admission(request: HttpRequest, sale_id: int) -> JsonResponse:
         return JsonResponse({"status": "unavailable", "sale_id": sale_id}, status=503)
     if token is None:
         return JsonResponse({"admitted": False, "place": _place_json(place)})
-    return JsonResponse({"admitted": True, "admission_token": token, "expires_ms": place.expires_ms})
+    # The turn's time left, counted by the server (the page counts down from it, and
+    # stops while the sale is paused): never the browser's clock against a deadline.
+    return JsonResponse(
+        {
+            "admitted": True,
+            "admission_token": token,
+            "expires_ms": place.expires_ms,
+            "left_ms": place.left_ms,
+            "paused": place.paused,
+        }
+    )
+
+
+@require_GET
+@never_cache
+def receipt_page(request: HttpRequest, sale_id: int, order_id: str) -> HttpResponse:
+    """GET /sales/<id>/orders/<order id>/: one order's receipt, for its shopper (the
+    cookie that bought it) or anyone holding its signed link (?k=, which the page
+    shows so that it can be kept). Anyone else gets 404, as for an order that
+    does not exist: a receipt never says whose it is not."""
+    order_id = str(order_id)
+    signed = receipt_signature_valid(sale_id=sale_id, order_id=order_id, signature=request.GET.get("k", ""))
+    try:
+        receipt = receipt_get(sale_id=sale_id, order_id=order_id)
+    except ServiceUnavailable:
+        return render(request, "waitingroom/receipt.html", {"unavailable": True}, status=503)
+    if receipt is None:
+        raise Http404("No such order")
+    if not signed and _cookie_shopper(request) != receipt.shopper:
+        raise Http404("No such order")
+    context = {
+        "receipt": receipt,
+        "sale": sale_showcase(sale_id=sale_id),
+        "link": request.build_absolute_uri(receipt_url(sale_id=sale_id, order_id=order_id)),
+    }
+    return render(request, "waitingroom/receipt.html", context)

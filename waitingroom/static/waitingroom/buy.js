@@ -91,5 +91,37 @@ window.FluxBuy = (function () {
     return { status: status, words: words(status, body), body: body, waitingRoom: body.waiting_room };
   }
 
-  return { buy: buy, intentKey: intentKey };
+  // The order an accepted answer names, added to the page's receipt box (the
+  // _receipts.html include, which the server fills on every load): every figure in
+  // it is the server's, the answer's or the page's (product, price, currency).
+  function showReceipt(root, body) {
+    const box = document.getElementById("receipt");
+    const list = document.getElementById("receipt-words");
+    if (!body.order_id || list.querySelector('[data-order-id="' + body.order_id + '"]')) return;
+    const quantity = body.quantity || 1;
+    const total = (Number(root.dataset.unitPrice) * quantity).toFixed(2);
+    const item = document.createElement("li");
+    item.dataset.orderId = body.order_id;
+    item.textContent =
+      "Order " + body.order_id + ": " + quantity + " × " + root.dataset.product + ", " + total + " " +
+      root.dataset.currency + (body.accepted_at_ms ? ", accepted " + utcTime(body.accepted_at_ms) : "") +
+      (body.status === "accepted_pending" ? ", being confirmed. " : ", confirmed. ");
+    const link = document.createElement("a");
+    link.href = "/sales/" + body.sale_id + "/orders/" + body.order_id + "/";
+    link.textContent = "Receipt";
+    item.appendChild(link);
+    list.insertBefore(item, list.firstChild);
+    box.hidden = false;
+    root.dataset.receipt = body.order_id;
+  }
+
+  // "4 Dec 2026, 05:30:12 UTC", the receipts' format (the server's time, in UTC).
+  function utcTime(ms) {
+    const d = new Date(ms);
+    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    return d.getUTCDate() + " " + months[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " +
+      d.toISOString().slice(11, 19) + " UTC";
+  }
+
+  return { buy: buy, intentKey: intentKey, showReceipt: showReceipt };
 })();

@@ -6,7 +6,8 @@
 // tick's (or poll's). The browser's clock only runs the countdown between ticks, set
 // by the server's (data-server-ms, then every tick's now_ms): at zero the page says
 // the sale is opening and waits for the server to say it is live. A confirmed order
-// goes into its own box, which no later state replaces.
+// goes into its own box (the server's list of the shopper's orders, drawn with the
+// page), which no later state replaces.
 "use strict";
 
 (function () {
@@ -18,8 +19,6 @@
   const countdown = document.getElementById("countdown");
   const stock = document.getElementById("stock");
   const stockWords = document.getElementById("stock-words");
-  const receipt = document.getElementById("receipt");
-  const receiptWords = document.getElementById("receipt-words");
   const STATUS_WORDS = {
     sold_out: "Sold out: every unit has been sold.",
     ended: "This sale has ended.",
@@ -78,23 +77,6 @@
     showStatus();
   }
 
-  function utcTime(ms) {
-    return new Date(ms).toISOString().slice(11, 19) + " UTC";
-  }
-
-  function showReceipt(body) {
-    const pending = body.status === "accepted_pending";
-    const line = document.createElement("span");
-    line.textContent =
-      "Order " + body.order_id + ": " + (body.quantity || 1) + " × " + root.dataset.product +
-      (body.accepted_at_ms ? ", accepted at " + utcTime(body.accepted_at_ms) : "") +
-      (pending ? " (being confirmed)." : ", confirmed.");
-    if (receiptWords.childNodes.length) receiptWords.appendChild(document.createElement("br"));
-    receiptWords.appendChild(line);
-    receipt.hidden = false;
-    root.dataset.receipt = body.order_id;
-  }
-
   button.addEventListener("click", async () => {
     buying = true;
     showStatus();
@@ -109,7 +91,7 @@
     }
     message.textContent = outcome.words; // until the sale's state changes; the receipt stays
     if ((outcome.status === "accepted" || outcome.status === "accepted_pending") && outcome.body.order_id) {
-      showReceipt(outcome.body);
+      window.FluxBuy.showReceipt(root, outcome.body);
     }
     if (outcome.status === "sold_out" || outcome.status === "ended") {
       status = outcome.status;
