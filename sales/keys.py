@@ -5,7 +5,9 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
     fg:{42}:state            hash: status, remaining, sold, quantity, per_user_limit,
                              rate, burst, admission_rate, starts_ms, ends_ms (0 = none),
                              unit_price, currency, sku, merchant_id, reopen_ms (restock pause),
-                             opens_ms (a SKU taken over: not before, see SKU_CACHE_MS)
+                             opens_ms (a SKU taken over: not before, see SKU_CACHE_MS),
+                             paused_ms (while paused: when the pause began; the waiting
+                             room's turns stand still from then, sales/lua/set_status.lua)
     fg:{42}:bucket           hash: tokens, ts (µs, Redis TIME) — the buy API's token bucket
     fg:{42}:users            hash: user id -> units bought (per-user limit)
     fg:{42}:idem:<key>       string: the stored outcome for one idempotency key

@@ -125,10 +125,16 @@ def live_release_sku(*, sale: Sale) -> None:
     _redis_call(release)
 
 
-def live_set_status(*, sale_id: int, status: str, ends_at: datetime | None = None) -> str | None:
-    """Set the status; return the previous one, or None when there is no state."""
+def live_set_status(
+    *, sale_id: int, status: str, ends_at: datetime | None = None, now_ms: int | None = None
+) -> str | None:
+    """Set the status; return the previous one, or None when there is no state. A
+    pause stops the waiting room's turns, the resume gives them their time back
+    (sales/lua/set_status.lua); `now_ms` replaces Redis's clock (tests)."""
     previous = run_script(
-        "set_status", keys=[keys.state_key(sale_id)], args=[status, to_ms(ends_at) if ends_at else ""]
+        "set_status",
+        keys=[keys.state_key(sale_id), *keys.queue_keys(sale_id, "admitted", "expiry")],
+        args=[status, to_ms(ends_at) if ends_at else "", "" if now_ms is None else now_ms],
     )
     return previous.decode() if previous else None
 

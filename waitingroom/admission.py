@@ -22,16 +22,21 @@ def admission_issue(*, sale_id: int, shopper: str, now_ms: int | None = None) ->
     (not admitted, already spent, or expired: the shopper joins again). Issuing
     it twice gives the same admission: it is spent once, by the first buy."""
     try:
-        recorded = redis_client().hget(keys.queue_key(sale_id, "admitted"), shopper)
-        if recorded is not None and now_ms is None:
-            seconds, micros = redis_client().time()  # Redis's clock, as buy.lua's
-            now_ms = seconds * 1000 + micros // 1000
+        with redis_client().pipeline(transaction=False) as pipe:
+            pipe.hget(keys.queue_key(sale_id, "admitted"), shopper)
+            pipe.hmget(keys.state_key(sale_id), "status", "paused_ms")
+            pipe.time()  # Redis's clock, as buy.lua's
+            recorded, (status, paused_ms), (seconds, micros) = pipe.execute()
     except redis.RedisError as error:
         raise ServiceUnavailable(f"Redis does not answer: {error}") from error
     if recorded is None:
         return None
+    if now_ms is None:
+        now_ms = seconds * 1000 + micros // 1000
+    if status == b"paused" and paused_ms is not None:
+        now_ms = int(paused_ms)  # a pause stops the turn's clock (sales/lua/set_status.lua)
     nonce, expires_ms, ticket = recorded.decode().split("|")
-    if int(expires_ms) <= now_ms:  # type: ignore[operator]
+    if int(expires_ms) <= now_ms:
         return None
     admission = Admission(
         sale_id=sale_id, shopper=shopper, ticket=int(ticket), nonce=nonce, expires_ms=int(expires_ms)

@@ -73,7 +73,9 @@ class Place:
     ahead: int | None = None  # places before this one (waiting)
     serving: int | None = None  # the highest ticket admitted so far (waiting)
     joined: bool = False  # this call gave the place (a new ticket at the back)
-    expires_ms: int | None = None  # the admission's end (admitted)
+    expires_ms: int | None = None  # the admission's end (admitted), on Redis's clock
+    left_ms: int | None = None  # the turn's time left (admitted); while paused, frozen
+    paused: bool = False  # admitted, and the sale is paused: the turn's clock stands still
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,9 @@ def _place(result: list) -> Place:
         ticket, ahead, serving, *joined = result[1:]
         return Place(status, ticket=ticket, ahead=ahead, serving=serving, joined=bool(joined and joined[0]))
     if status == PlaceStatus.ADMITTED:
-        return Place(status, ticket=result[1], expires_ms=result[2])
+        ticket, expires_ms, *turn = result[1:]
+        left_ms, paused = turn if turn else (None, 0)  # join.lua says when, place.lua how long
+        return Place(status, ticket=ticket, expires_ms=expires_ms, left_ms=left_ms, paused=bool(paused))
     return Place(status)
 
 
@@ -185,7 +189,7 @@ def queue_place(*, sale_id: int, shopper: str, now_ms: int | None = None) -> Pla
     waiting (ticket, places ahead), admitted (until when), or no place."""
     result = _run(
         "place",
-        keys=keys.queue_keys(sale_id, "waiting", "admitted", "serving"),
+        keys=[*keys.queue_keys(sale_id, "waiting", "admitted", "serving"), keys.state_key(sale_id)],
         args=[shopper, _now(now_ms)],
     )
     return _place(result)  # type: ignore[arg-type]

@@ -97,7 +97,11 @@ if admitted then
   -- The admission, as the admitter recorded it: nonce|expires ms|ticket.
   local admission = redis.call('HGET', KEYS[9], ARGV[2])
   local nonce, expires_ms = string.match(admission or '', '^([^|]*)|(%d+)|')
-  if nonce ~= ARGV[7] or tonumber(expires_ms) <= now_ms then return {'admission_invalid'} end
+  -- While paused a turn's clock stands still at the pause's start (sales/lua/set_status.lua):
+  -- a turn that had time left then is still the shopper's, and is told 'paused' below.
+  local turn_now_ms = now_ms
+  if status == 'paused' and state[14] then turn_now_ms = tonumber(state[14]) end
+  if nonce ~= ARGV[7] or tonumber(expires_ms) <= turn_now_ms then return {'admission_invalid'} end
 else
   if sale.remaining >= tonumber(ARGV[3]) then
     if sale.waiting == nil then sale.waiting = redis.call('ZCARD', KEYS[8]) end
@@ -166,7 +170,7 @@ end
 
 -- The group's shared reads (see above): the sale, and the clock.
 sale.state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'per_user_limit', 'rate', 'burst',
-  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id', 'opens_ms')
+  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id', 'opens_ms', 'paused_ms')
 sale.remaining = tonumber(sale.state[2])
 sale.sold = 0
 if sale.state[1] then

@@ -22,11 +22,13 @@
 --      buy script's order): ended, scheduled, paused, sold_out, live;
 --   2. ended: the queue is deleted (a closed queue holds no one), figures returned;
 --   3. skip every shopper gone longer than the grace period, wherever it stands,
---      and forget admissions that expired unused;
+--      and forget admissions that expired unused (while paused, by the clock of the
+--      pause's start: a pause stops every turn, sales/lua/set_status.lua);
 --   4. not live (scheduled, paused, sold out): admit no one; the allowance restarts
 --      when the sale goes live again (no burst banked during a pause);
 --   5. allowance = carry + admission_rate x elapsed (elapsed capped by ARGV 7): its
 --      whole part is how many to admit now, the fraction carries to the next tick;
+--      never more than the units left minus the turns outstanding;
 --   6. walk the queue from its head: admit each present shopper (admitted hash:
 --      nonce|expires ms|ticket, single use, checked by orders/buy/buy.lua), pass over
 --      held ones, until the allowance or ARGV 6 places looked at;
@@ -37,7 +39,7 @@
 --          admitted_per_s (string), now ms, quantity (restocks raise it)}, or {'not_found'}.
 
 local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'admission_rate', 'starts_ms', 'ends_ms',
-  'quantity')
+  'quantity', 'paused_ms')
 if not state[1] then return {'not_found'} end
 
 local now_ms = tonumber(ARGV[1])
@@ -92,11 +94,14 @@ else
       end
     end
   end
-  for _, shopper in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now_ms, 'LIMIT', 0, scan_limit)) do
+  -- While paused, turns stand still at the pause's start (sales/lua/set_status.lua).
+  local turn_now_ms = now_ms
+  if state[1] == 'paused' and state[7] then turn_now_ms = tonumber(state[7]) end
+  for _, shopper in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', turn_now_ms, 'LIMIT', 0, scan_limit)) do
     redis.call('ZREM', KEYS[5], shopper)
     local admission = redis.call('HGET', KEYS[4], shopper)
     local expires_ms = admission and tonumber(string.match(admission, '^[^|]*|(%d+)|'))
-    if expires_ms and expires_ms <= now_ms then redis.call('HDEL', KEYS[4], shopper) end
+    if expires_ms and expires_ms <= turn_now_ms then redis.call('HDEL', KEYS[4], shopper) end
   end
 end
 
@@ -105,6 +110,12 @@ if status == 'live' then
   -- 5. The allowance.
   local allowance = (tonumber(stats[2]) or 0) + rate * math.min(elapsed_ms, longest_ms) / 1000
   local to_admit = math.floor(allowance)
+  -- Never more turns than units that could still be sold to them: what is left,
+  -- minus the turns given out and not yet spent (each may buy). A turn that lapses
+  -- or is spent frees its slot for the next shopper on a later tick.
+  local room_for = remaining - redis.call('HLEN', KEYS[4])
+  local capped = room_for < to_admit
+  if capped then to_admit = math.max(0, room_for) end
   -- 6. From the head of the queue, a page at a time.
   local serving = tonumber(redis.call('GET', KEYS[6]) or '0')
   local looked, offset = 0, 0
@@ -138,7 +149,7 @@ if status == 'live' then
   if admitted > 0 then redis.call('SET', KEYS[6], serving) end
   -- Only a queue that could take the whole allowance carries its fraction: an empty
   -- (or all held) queue banks nothing for a crowd that arrives later.
-  if admitted == to_admit then carry = allowance - to_admit end
+  if admitted == to_admit and not capped then carry = allowance - to_admit end
 end
 
 -- 7. Figures.

@@ -2,26 +2,28 @@
 // a progress bar, moved by every admitter tick (socket.js: the websocket, or the
 // polling endpoint when it fails). When the shopper's ticket comes up (ticket <=
 // serving) the page fetches its admission token and offers a one-click Buy within
-// the token's lifetime (buy.js sends it as the Admission-Token header).
+// the time the server says the turn has left (buy.js sends the token as the
+// Admission-Token header). A pause stops the turn's clock on the server; the page
+// asks again when the pause starts and ends, and shows what the server says.
 "use strict";
 
 (function () {
   const root = document.getElementById("room");
   const saleId = root.dataset.saleId;
   const csrfToken = root.dataset.csrf;
-  const admissionSeconds = Number(root.dataset.admissionSeconds);
   const el = (id) => document.getElementById(id);
   const heading = el("heading");
   const message = el("message");
   const figuresBox = el("figures");
   const buyButton = el("buy");
   const rejoin = el("rejoin");
+  const turn = el("turn");
 
   let ticket = Number(root.dataset.ticket) || null;
   let knownAhead = root.dataset.ahead === "" ? null : Number(root.dataset.ahead);
   const startAhead = Math.max(1, knownAhead || 0);
   let state = "waiting";
-  let admission = null; // {token, until (local ms)}
+  let admission = null; // {token, leftMs (the server's), at (local ms it was told), paused}
   let askedAt = 0;
   let live = null;
 
@@ -33,6 +35,7 @@
     const done = ["bought", "sold_out", "ended", "lost"].includes(next);
     figuresBox.hidden = done || next === "admitted";
     buyButton.hidden = next !== "admitted";
+    turn.hidden = next !== "admitted";
     rejoin.hidden = next !== "lost";
     el("hint").hidden = !["waiting", "next", "paused"].includes(next);
     if (done && live && next !== "lost") live.stop();
@@ -47,8 +50,11 @@
     el("progress").value = Math.round((100 * (startAhead - Math.min(ahead, startAhead))) / startAhead);
   }
 
-  async function askAdmission() {
-    if (admission || Date.now() - askedAt < 1000) return; // at most once a second
+  // The turn as the server has it: its token, its time left, paused or not. Asked
+  // when the turn comes, when the sale's pause starts or ends, and when the time the
+  // server gave runs out (the server, not this page, says the turn has passed).
+  async function askAdmission(again) {
+    if ((admission && !again) || Date.now() - askedAt < 1000) return; // at most once a second
     askedAt = Date.now();
     let answer;
     try {
@@ -62,9 +68,16 @@
       return; // the next tick asks again
     }
     if (answer.admitted) {
-      admission = { token: answer.admission_token, until: Date.now() + admissionSeconds * 1000 };
-      setState("admitted", "It's your turn!", "");
+      admission = { token: answer.admission_token, leftMs: answer.left_ms, at: Date.now(), paused: answer.paused };
+      if (state !== "admitted") {
+        setState("admitted", "It's your turn!", "Your turn has come: buy now.");
+        buyButton.focus();
+      }
+      root.dataset.turn = answer.paused ? "paused" : "running";
       tickAdmission();
+    } else if (state === "admitted") {
+      admission = null;
+      setState("lost", "Your turn has passed", "You did not buy in time. Join again at the back.");
     } else if (answer.place && answer.place.status === "waiting") {
       ticket = answer.place.ticket; // passed over while away: still in line
       knownAhead = answer.place.ahead;
@@ -73,14 +86,20 @@
     }
   }
 
+  // The turn's clock (#turn, not a live region: a screen reader hears the state
+  // changes in #message, not every second).
   function tickAdmission() {
     if (state !== "admitted" || !admission) return;
-    const left = Math.ceil((admission.until - Date.now()) / 1000);
-    if (left <= 0) {
-      setState("lost", "Your turn has passed", "You did not buy in time. Join again at the back.");
-      return;
+    const leftMs = admission.paused ? admission.leftMs : admission.leftMs - (Date.now() - admission.at);
+    const left = Math.max(0, Math.ceil(leftMs / 1000));
+    if (admission.paused) {
+      turn.textContent = "The sale is paused: your turn is kept. You will have " + left + " s to buy when it resumes.";
+    } else if (left > 0) {
+      turn.textContent = "Buy within " + left + " s: your turn is held for you until then.";
+    } else {
+      turn.textContent = "Checking your turn…";
+      askAdmission(true);
     }
-    message.textContent = "Buy within " + left + " s: your turn is held for you until then.";
   }
 
   function onTick(figures) {
@@ -97,7 +116,14 @@
         if (state !== "next") return setState("lost", "You are not in line", "Join the line to get a place.");
       }
     }
-    if (state === "admitted") return;
+    if (state === "admitted") {
+      const paused = figures.status === "paused";
+      if (admission && paused !== admission.paused) {
+        message.textContent = paused ? "The sale is paused: your turn is kept." : "The sale goes on: buy now.";
+        askAdmission(true); // the server's time left, stopped or running again
+      }
+      return;
+    }
     if (ticket === null) return;
     const byServing = Math.max(0, ticket - figures.serving - 1);
     const ahead = knownAhead === null ? byServing : Math.min(knownAhead, byServing);
@@ -123,6 +149,7 @@
     const outcome = await window.FluxBuy.buy(saleId, { admissionToken: admission && admission.token });
     buyButton.disabled = false;
     if (outcome.status === "accepted" || outcome.status === "accepted_pending") {
+      window.FluxBuy.showReceipt(root, outcome.body);
       setState("bought", "You got it!", outcome.words.replace(/^You got it! /, ""));
     } else if (outcome.status === "sold_out") {
       setState("sold_out", "Sold out", outcome.words);
