@@ -178,7 +178,10 @@ class RestockForm(forms.Form):
 
 
 # Datetime fields shown read-only are replaced by their zoned display (zoned_time).
-ZONED_TIMES = {"starts_at": "starts", "ends_at": "ends", "went_live_at": "went_live", "ended_at": "ended"}
+ZONED_TIMES = {
+    "starts_at": "starts", "ends_at": "ends", "went_live_at": "went_live", "ended_at": "ended",
+    "queue_opens_at": "line_opens",
+}  # fmt: skip
 
 
 @admin.register(Sale)
@@ -193,15 +196,28 @@ class SaleAdmin(MerchantScopedAdmin):
     change_form_template = "admin/sales/sale/change_form.html"
     fieldsets = [
         (None, {"fields": ["product_name", "sku", "unit_price", "currency", "quantity"]}),
-        ("Window", {"fields": ["starts_at", "ends_at"]}),
+        ("Window", {"fields": ["starts_at", "ends_at", "queue_opens_at"]}),
         ("Limits and rates", {"fields": ["per_user_limit", "rate", "burst", "admission_rate"]}),
-        ("Status", {"fields": ["status", "went_live_at", "ended_at"]}),
+        ("Status", {"fields": ["status", "went_live_at", "ended_at", "line_drawn"]}),
     ]
 
     starts = zoned_time("starts_at", "starts")
     ends = zoned_time("ends_at", "ends")
     went_live = zoned_time("went_live_at", "went live at")
     ended = zoned_time("ended_at", "ended at")
+    line_opens = zoned_time("queue_opens_at", "line opens at")
+
+    @admin.display(description="line for the start")
+    def line_drawn(self, sale: Sale) -> str:
+        """The pre-queue's shuffle, as the admitter recorded it (waitingroom/draw.py)."""
+        draw = sale.prequeue_draw
+        if not draw:
+            return "Not drawn yet: everyone in line before the start is shuffled once when it starts."
+        drawn_at = local_time(datetime.fromisoformat(str(draw["drawn_at"])))
+        return (
+            f"{draw['entrants']} shoppers in line before the start, put in a random order at {drawn_at} "
+            f"(seed {draw['seed']}, order drawn {str(draw['drawn_digest'])[:12]}…)."
+        )
 
     # --- who may edit what ------------------------------------------------------
 
@@ -222,7 +238,7 @@ class SaleAdmin(MerchantScopedAdmin):
         return zoned if zoned in readonly else name
 
     def get_readonly_fields(self, request: HttpRequest, obj: Sale | None = None) -> Any:
-        readonly = ["status", "went_live_at", "ended_at"]
+        readonly = ["status", "went_live_at", "ended_at", "line_drawn"]
         if _locked(obj):
             readonly += services.CONFIG_FIELDS
         return [ZONED_TIMES.get(name, name) for name in readonly]
@@ -231,7 +247,8 @@ class SaleAdmin(MerchantScopedAdmin):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         if isinstance(db_field, models.DateTimeField) and formfield is not None:
             # The form reads and shows times in the active zone, which nothing else on it names.
-            formfield.help_text = f"Times are in {timezone.get_current_timezone_name()}."
+            zone = f"Times are in {timezone.get_current_timezone_name()}."
+            formfield.help_text = f"{db_field.help_text} {zone}" if db_field.help_text else zone
         return formfield
 
     def has_delete_permission(self, request: HttpRequest, obj: Sale | None = None) -> bool:

@@ -41,6 +41,7 @@ def sale_out(sale: Sale, figures: selectors.SaleFigures | None = None) -> SaleOu
         quantity=sale.quantity,
         starts_at=sale.starts_at,
         ends_at=sale.ends_at,
+        queue_opens_at=sale.queue_opens_at,
         per_user_limit=sale.per_user_limit,
         admission_rate=sale.admission_rate,
         rate=sale.rate,

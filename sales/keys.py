@@ -5,6 +5,8 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
     fg:{42}:state            hash: status, remaining, sold, quantity, per_user_limit,
                              rate, burst, admission_rate, starts_ms, ends_ms (0 = none),
                              unit_price, currency, sku, merchant_id, reopen_ms (restock pause),
+                             queue_opens_ms (0: the line takes joiners whenever the sale
+                             is scheduled),
                              opens_ms (a SKU taken over: not before, see SKU_CACHE_MS),
                              paused_ms (while paused: when the pause began; the waiting
                              room's turns stand still from then, sales/lua/set_status.lua)
@@ -44,6 +46,10 @@ The waiting room's queue (waitingroom/queue.py; buy.lua reads waiting and admitt
     fg:{42}:queue:serving    string: the highest ticket admitted so far
     fg:{42}:queue:stats      hash: admitted_total, skipped_total, last_tick_ms, carry,
                              admitted_per_s
+    fg:{42}:queue:draw       hash: the pre-queue and its shuffle at the start (join.lua,
+                             admit.lua): last_ticket (the last place given before the
+                             start), then drawn_ms, seed, entrants, joined_digest,
+                             drawn_digest, and recorded once PostgreSQL has it
     fg:admitter:lease        string: the leading admitter's id (SET NX PX, renewed)
     fg:dashboard:lease       string: the leading dashboard ticker's id (same script)
 """
@@ -99,7 +105,7 @@ def buy_script_keys(sale_id: int, *idempotency_keys: str) -> list[str]:
 
 QUEUE_PARTS = (
     "seq", "waiting", "gone", "polled", "addresses", "address_of", "admitted", "expiry", "serving",
-    "stats",
+    "stats", "draw",
 )  # fmt: skip
 
 

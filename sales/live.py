@@ -70,6 +70,7 @@ def _config(sale: Sale) -> list[object]:
         "admission_rate", sale.admission_rate,
         "starts_ms", to_ms(sale.starts_at),
         "ends_ms", to_ms(sale.ends_at),
+        "queue_opens_ms", to_ms(sale.queue_opens_at),
         "unit_price", str(sale.unit_price),
         "currency", sale.currency,
         "sku", sale.sku,

@@ -64,6 +64,15 @@ class Sale(models.Model):
     )
     starts_at = models.DateTimeField(null=True, blank=True, validators=[validate_moment])
     ends_at = models.DateTimeField(null=True, blank=True, validators=[validate_moment])
+    queue_opens_at = models.DateTimeField(
+        "line opens at",
+        null=True,
+        blank=True,
+        validators=[validate_moment],
+        help_text="When shoppers may start joining the line before the start (the pre-queue). "
+        "Everyone in it at the start is shuffled once, fairly, and served in that order; "
+        "later arrivals join behind. Empty: the line opens as soon as the sale is scheduled.",
+    )
     per_user_limit = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_PER_USER_LIMIT)]
     )
@@ -94,6 +103,9 @@ class Sale(models.Model):
         help_text="The consumer refused orders past the quantity (see anomalies).",
     )
     final_report = models.JSONField(null=True, blank=True, editable=False)
+    # The pre-queue's shuffle at the start, as the admitter drew it (waitingroom/lua/admit.lua):
+    # drawn_at, entrants, seed, joined_digest, drawn_digest (waitingroom/draw.py checks one).
+    prequeue_draw = models.JSONField(null=True, blank=True, editable=False)
     went_live_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -120,10 +132,17 @@ class Sale(models.Model):
 
     def clean(self) -> None:
         # Runs even when a field failed its own validators: nothing invalid is compared or queried.
-        if any(moment_problem(moment) for moment in (self.starts_at, self.ends_at) if moment):
+        moments = (self.starts_at, self.ends_at, self.queue_opens_at)
+        if any(moment_problem(moment) for moment in moments if moment):
             return
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The sale must end after it starts."})
+        if self.queue_opens_at and not self.starts_at:
+            raise ValidationError(
+                {"queue_opens_at": "The line opens before a start: set the start time too."}
+            )
+        if self.queue_opens_at and self.starts_at and self.queue_opens_at >= self.starts_at:
+            raise ValidationError({"queue_opens_at": "The line must open before the sale starts."})
         if self.sku and sku_validator.regex.match(self.sku) and self.status in OPEN_STATUSES:
             clash = Sale.objects.filter(merchant_id=self.merchant_id, sku=self.sku, status__in=OPEN_STATUSES)
             if clash.exclude(pk=self.pk).exists():

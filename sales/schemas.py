@@ -40,6 +40,9 @@ class SaleIn(Body):
     quantity: Quantity  # type: ignore[valid-type]
     starts_at: Moment | None = None
     ends_at: Moment | None = None
+    queue_opens_at: Moment | None = Field(
+        None, description="When the line (the pre-queue) opens before starts_at; none: once scheduled."
+    )
     per_user_limit: PerUserLimit = 1  # type: ignore[valid-type]
     admission_rate: Rate = 50  # type: ignore[valid-type]
     rate: Rate = 1000  # type: ignore[valid-type]
@@ -54,6 +57,7 @@ class SalePatch(Body):
     quantity: Quantity | None = None  # type: ignore[valid-type]
     starts_at: Moment | None = None
     ends_at: Moment | None = None
+    queue_opens_at: Moment | None = None
     per_user_limit: PerUserLimit | None = None  # type: ignore[valid-type]
     admission_rate: Rate | None = None  # type: ignore[valid-type]
     rate: Rate | None = None  # type: ignore[valid-type]
@@ -82,6 +86,7 @@ class SaleOut(Schema):
     quantity: int
     starts_at: datetime | None
     ends_at: datetime | None
+    queue_opens_at: datetime | None
     per_user_limit: int
     admission_rate: int
     rate: int

@@ -49,7 +49,7 @@ EDITABLE_STATUSES = frozenset({S.DRAFT, S.SCHEDULED})
 RATE_FIELDS = ("admission_rate", "rate", "burst")
 CONFIG_FIELDS = (
     "product_name", "sku", "unit_price", "currency", "quantity", "starts_at", "ends_at",
-    "per_user_limit", "admission_rate", "rate", "burst",
+    "queue_opens_at", "per_user_limit", "admission_rate", "rate", "burst",
 )  # fmt: skip
 
 
@@ -256,7 +256,9 @@ def sale_go_live(*, sale_id: int, now: datetime | None = None) -> Sale:
                 "invalid_transition", f"Sale {sale.pk} cannot go live: its end time has passed."
             )
         if sale.starts_at is None or sale.starts_at > now:
-            sale.starts_at = now  # going live early moves the start to now
+            sale.starts_at = now  # going live early moves the start to now...
+            if sale.queue_opens_at is not None and sale.queue_opens_at >= now:
+                sale.queue_opens_at = None  # ... and the line, not yet open, opens with it
         sale.went_live_at = sale.went_live_at or now
 
     return _transition(
@@ -401,3 +403,10 @@ def sale_init(*, merchant: Merchant, sku: str, quantity: int, unit_price: Any) -
     if open_sale is not None:
         sale_end(sale_id=open_sale.pk)
     return sale_go_live(sale_id=sale.pk)
+
+
+def sale_record_draw(*, sale_id: int, record: dict[str, object]) -> bool:
+    """Keep the pre-queue's shuffle (waitingroom/draw.py) on the sale, once: the first
+    record stands. Returns whether the sale holds a record now."""
+    Sale.objects.filter(pk=sale_id, prequeue_draw__isnull=True).update(prequeue_draw=record)
+    return Sale.objects.filter(pk=sale_id, prequeue_draw__isnull=False).exists()

@@ -63,7 +63,7 @@ def test_adding_a_sale_lands_on_its_page(owner) -> None:
 
 def test_the_add_form_names_the_time_zone(owner) -> None:
     page = console(owner).get("/admin/sales/sale/add/").content.decode()
-    assert page.count("Times are in UTC.") == 2  # starts at, ends at
+    assert page.count("Times are in UTC.") == 3  # starts at, ends at, line opens at
     assert 'name="status"' not in page and "went live at" not in page.lower()
 
 

@@ -85,6 +85,7 @@ def test_one_message_per_sale_per_tick_to_every_watcher(owner, redis_conn, watch
             "admission_rate": 25,
             "remaining": 40,
             "quantity": 40,
+            "drawn_ms": 0,
         }
         assert watchers.next_message(channel, timeout=0.3) is None  # one message, not one per shopper
     (quiet_watcher,) = quiet_watchers

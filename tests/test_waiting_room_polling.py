@@ -53,6 +53,7 @@ def test_status_gives_the_figures_and_the_shoppers_place(
         "admission_rate": 3,
         "remaining": 7,
         "quantity": 7,
+        "drawn_ms": 0,
         "place": {"status": "waiting", "ticket": 2, "ahead": 1},
     }
     # A poll is a sign of life: the shopper no longer counts as never seen since it joined.

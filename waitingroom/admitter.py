@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import redis
 from django.db import DatabaseError, connection
@@ -35,9 +35,10 @@ from django.utils import timezone
 from infra.errors import ServiceUnavailable
 from sales import keys
 from sales.models import OPEN_STATUSES, Sale
+from sales.services import sale_record_draw
 from waitingroom.broadcast import publish
 from waitingroom.leader import LeaseHolder, default_holder
-from waitingroom.queue import LONGEST_TICK_MS, QueueFigures, queue_admit
+from waitingroom.queue import LONGEST_TICK_MS, Draw, QueueFigures, queue_admit, queue_draw_recorded
 
 __all__ = ["Admitter", "default_holder", "sales_to_tick"]
 
@@ -101,12 +102,32 @@ class Admitter(LeaseHolder):
                 if figures is None:
                     continue  # no live state (a draft, or Redis lost it: the sweep re-arms it)
                 admitted += figures.admitted
+                if figures.draw is not None:
+                    self._record_draw(sale_id, figures.draw)
                 if self._due(figures):
                     publish(sale_id, figures)
                     self._published[sale_id] = (figures.status, time.monotonic())
             except (ServiceUnavailable, redis.RedisError, OSError) as error:
                 logger.warning("admitter: sale %s not ticked: %s", sale_id, error)
         return admitted
+
+    def _record_draw(self, sale_id: int, draw: Draw) -> None:
+        """The pre-queue was shuffled (admit.lua 4b): into PostgreSQL, so that the
+        merchant sees it happened after Redis forgets the sale. Until PostgreSQL has
+        it, every tick hands it over again."""
+        record = {
+            **draw.as_record(),
+            "drawn_at": datetime.fromtimestamp(draw.drawn_ms / 1000, UTC).isoformat(),
+        }
+        try:
+            if sale_record_draw(sale_id=sale_id, record=record):
+                queue_draw_recorded(sale_id=sale_id)
+                logger.info(
+                    "admitter: sale %s: pre-queue of %s shuffled, seed %s", sale_id, draw.entrants, draw.seed
+                )
+        except DatabaseError as error:
+            logger.warning("admitter: sale %s: draw not recorded yet: %s", sale_id, error)
+            connection.close()
 
     def _due(self, figures: QueueFigures) -> bool:
         """Whether the pages should get this tick: a new status (sold out, paused,

@@ -31,7 +31,9 @@ def tick_message(figures: QueueFigures) -> dict[str, object]:
     scheduled, paused, sold_out, ended), "serving" (the highest ticket admitted so
     far), "waiting", "admission_rate", "admitted_per_s", "remaining", "quantity" (the
     units on sale, restocks included), "now_ms" (the tick's time on Redis's clock: the
-    pages set their clock by it, and can tell how late an update reached them)}."""
+    pages set their clock by it, and can tell how late an update reached them),
+    "drawn_ms" (when the pre-queue was shuffled, 0 if not: a page that joined before
+    asks for its new place)}."""
     return {
         "type": "queue.tick",
         "sale_id": figures.sale_id,
@@ -43,6 +45,7 @@ def tick_message(figures: QueueFigures) -> dict[str, object]:
         "remaining": figures.remaining,
         "quantity": figures.quantity,
         "now_ms": figures.now_ms,
+        "drawn_ms": figures.drawn_ms,
     }
 
 

@@ -19,6 +19,10 @@ from infra.errors import ServiceUnavailable
 from sales import keys
 from sales.models import Sale, SaleStatus
 
+SHOWCASE_FIELDS = (
+    "product_name", "unit_price", "currency", "quantity", "per_user_limit", "starts_at", "ends_at",
+    "queue_opens_at", "admission_rate",
+)  # fmt: skip
 STATE_FIELDS = ("status", "remaining", "admission_rate", "starts_ms", "ends_ms", "quantity")
 
 
@@ -34,6 +38,7 @@ class RoomFigures:
     remaining: int
     quantity: int  # the units on sale, restocks included
     now_ms: int  # Redis's clock when these were read (the pages set their clock by it)
+    drawn_ms: int = 0  # when the pre-queue was shuffled at the start (0: not, or none)
 
     def as_message(self) -> dict[str, object]:
         return {
@@ -45,6 +50,7 @@ class RoomFigures:
             "remaining": self.remaining,
             "quantity": self.quantity,
             "now_ms": self.now_ms,
+            "drawn_ms": self.drawn_ms,
         }
 
 
@@ -68,8 +74,9 @@ def room_figures(*, sale_id: int) -> RoomFigures | None:
             pipe.hmget(keys.state_key(sale_id), *STATE_FIELDS)
             pipe.get(keys.queue_key(sale_id, "serving"))
             pipe.zcard(keys.queue_key(sale_id, "waiting"))
+            pipe.hget(keys.queue_key(sale_id, "draw"), "drawn_ms")
             pipe.time()
-            state, serving, waiting, (seconds, micros) = pipe.execute()
+            state, serving, waiting, drawn_ms, (seconds, micros) = pipe.execute()
     except redis.RedisError as error:
         raise ServiceUnavailable(f"Redis does not answer: {error}") from error
     status, remaining, admission_rate, starts_ms, ends_ms, quantity = state
@@ -91,6 +98,7 @@ def room_figures(*, sale_id: int) -> RoomFigures | None:
         remaining=int(remaining or 0),
         quantity=int(quantity or 0),
         now_ms=now_ms,
+        drawn_ms=int(drawn_ms or 0),
     )
 
 
@@ -106,17 +114,14 @@ class SaleShowcase:
     per_user_limit: int
     starts_at: datetime | None
     ends_at: datetime | None
+    queue_opens_at: datetime | None = None  # the pre-queue opens then (None: once scheduled)
+    admission_rate: int = 0  # shoppers let in from the line per second (the wait's estimate)
 
 
 def sale_showcase(*, sale_id: int) -> SaleShowcase | None:
     """A public sale's product and terms; None for an unknown sale or a draft
     (drafts are not public)."""
-    sale = (
-        Sale.objects.filter(pk=sale_id)
-        .exclude(status=SaleStatus.DRAFT)
-        .only("product_name", "unit_price", "currency", "quantity", "per_user_limit", "starts_at", "ends_at")
-        .first()
-    )
+    sale = Sale.objects.filter(pk=sale_id).exclude(status=SaleStatus.DRAFT).only(*SHOWCASE_FIELDS).first()
     if sale is None:
         return None
     return SaleShowcase(
@@ -128,4 +133,6 @@ def sale_showcase(*, sale_id: int) -> SaleShowcase | None:
         per_user_limit=sale.per_user_limit,
         starts_at=sale.starts_at,
         ends_at=sale.ends_at,
+        queue_opens_at=sale.queue_opens_at,
+        admission_rate=sale.admission_rate,
     )

@@ -47,9 +47,10 @@ SCAN_LIMIT = 2000
 # (a restart, a hand-over), the queue resumes at its rate instead of in a burst.
 LONGEST_TICK_MS = 1000
 
-JOIN_KEYS = ("seq", "waiting", "gone", "admitted", "addresses", "address_of", "serving")
+JOIN_KEYS = ("seq", "waiting", "gone", "admitted", "addresses", "address_of", "serving", "draw")
 ADMIT_KEYS = (
     "waiting", "gone", "admitted", "expiry", "serving", "stats", "addresses", "address_of", "polled",
+    "draw",
 )  # fmt: skip
 
 
@@ -62,6 +63,7 @@ class PlaceStatus(StrEnum):
     SOLD_OUT = "sold_out"
     ENDED = "ended"
     ADDRESS_FULL = "address_full"  # the client address holds its cap of places
+    NOT_OPEN = "not_open"  # the sale's line (its pre-queue) opens later: opens_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,27 @@ class Place:
     expires_ms: int | None = None  # the admission's end (admitted), on Redis's clock
     left_ms: int | None = None  # the turn's time left (admitted); while paused, frozen
     paused: bool = False  # admitted, and the sale is paused: the turn's clock stands still
+    opens_ms: int | None = None  # not_open: when the line opens, on Redis's clock
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """The pre-queue's shuffle at the start (admit.lua 4b), as Redis recorded it."""
+
+    drawn_ms: int
+    seed: str
+    entrants: int
+    joined_digest: str  # SHA-1 of the shopper ids in join order, one per line
+    drawn_digest: str  # ... and in the order drawn
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "drawn_ms": self.drawn_ms,
+            "seed": self.seed,
+            "entrants": self.entrants,
+            "joined_digest": self.joined_digest,
+            "drawn_digest": self.drawn_digest,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +116,8 @@ class QueueFigures:
     skipped: int  # this tick
     admitted_per_s: float  # smoothed over about 5 s
     now_ms: int
+    drawn_ms: int = 0  # when the pre-queue was shuffled (0: it was not, or there was none)
+    draw: Draw | None = None  # that shuffle, until PostgreSQL has recorded it
 
 
 def _run(name: str, *, keys: list[str], args: list[object]) -> object:
@@ -181,6 +206,8 @@ def _place(result: list) -> Place:
         ticket, expires_ms, *turn = result[1:]
         left_ms, paused = turn if turn else (None, 0)  # join.lua says when, place.lua how long
         return Place(status, ticket=ticket, expires_ms=expires_ms, left_ms=left_ms, paused=bool(paused))
+    if status == PlaceStatus.NOT_OPEN:
+        return Place(status, opens_ms=result[1])
     return Place(status)
 
 
@@ -211,11 +238,12 @@ def queue_admit(
             secrets.token_hex(8) + ".",  # the nonces of this tick's admissions: unguessable, unique
             SCAN_LIMIT,
             longest_ms,
+            secrets.token_hex(16),  # the pre-queue's shuffle, if this tick draws it
         ],
     )
     if result[0] == b"not_found":  # type: ignore[index]
         return None
-    status, serving, waiting, remaining, rate, admitted, skipped, per_s, now, quantity = result  # type: ignore[misc]
+    status, serving, waiting, remaining, rate, admitted, skipped, per_s, now, quantity, draw, drawn = result  # type: ignore[misc]
     return QueueFigures(
         sale_id=sale_id,
         status=status.decode(),
@@ -228,4 +256,19 @@ def queue_admit(
         skipped=skipped,
         admitted_per_s=float(per_s),
         now_ms=now,
+        drawn_ms=drawn,
+        draw=_draw(draw) if draw else None,
     )
+
+
+def _draw(fields: list[bytes]) -> Draw:
+    drawn_ms, seed, entrants, joined_digest, drawn_digest = (value.decode() for value in fields)
+    return Draw(int(drawn_ms), seed, int(entrants), joined_digest, drawn_digest)
+
+
+def queue_draw_recorded(*, sale_id: int) -> None:
+    """PostgreSQL holds the sale's draw: the ticks stop handing it to the admitter."""
+    try:
+        redis_client().hset(keys.queue_key(sale_id, "draw"), "recorded", 1)
+    except redis.RedisError as error:
+        raise ServiceUnavailable(f"Redis does not answer: {error}") from error

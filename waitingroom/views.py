@@ -10,6 +10,7 @@ the identity its buys, its place in line and its websocket carry.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -28,7 +29,7 @@ from orders.receipts import (
 )
 from sales.selectors import ShopperSaleState, sale_shopper_state
 from waitingroom.admission import admission_issue
-from waitingroom.pages import room_figures, sale_showcase
+from waitingroom.pages import RoomFigures, room_figures, sale_showcase
 from waitingroom.queue import Place, PlaceStatus, queue_join, queue_place, queue_polled
 from waitingroom.shopper import shopper_ensure
 
@@ -66,6 +67,18 @@ def _receipts(request: HttpRequest, sale_id: int) -> ShopperReceipts | None:
     (none for a new visitor: a new cookie has bought nothing)."""
     shopper = _cookie_shopper(request)
     return shopper_receipts(sale_id=sale_id, shopper=shopper) if shopper else None
+
+
+def _figures_or_none(sale_id: int) -> RoomFigures | None:
+    try:
+        return room_figures(sale_id=sale_id)
+    except ServiceUnavailable:
+        return None
+
+
+def _drawn_ms(sale_id: int) -> int:
+    figures = _figures_or_none(sale_id)
+    return figures.drawn_ms if figures else 0
 
 
 def _place_json(place: Place) -> dict[str, object]:
@@ -133,12 +146,24 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
         status = STATUS_OF_STATE[state]
     elif place is not None and place.status == PlaceStatus.ADDRESS_FULL:
         status = 429
+    elif place is not None and place.status == PlaceStatus.NOT_OPEN:
+        figures = _figures_or_none(sale_id)
+        context.update(
+            state=state.value,
+            place=place.status.value,
+            opens_at=datetime.fromtimestamp((place.opens_ms or 0) / 1000, UTC),
+            # How long until then, on Redis's clock: the page reloads then, not by its own clock.
+            opens_in_ms=max(0, (place.opens_ms or 0) - figures.now_ms) if figures else 60_000,
+        )
+        return _page(request, "waitingroom/room.html", context, 200)[0]
     context.update(
         state=state.value,
         place=place.status.value if place else "unknown",
         ticket=place.ticket if place else None,
         ahead=place.ahead if place else None,
         serving=place.serving if place else None,
+        # A page that joined before the pre-queue's draw asks for its new place after it.
+        drawn_ms=_drawn_ms(sale_id),
     )
     response = render(request, "waitingroom/room.html", context, status=status)
     response.cookies.update(holder.cookies)

@@ -5,9 +5,11 @@
 --
 -- KEYS  1 state  2 queue:waiting  3 queue:gone  4 queue:admitted  5 queue:expiry
 --       6 queue:serving  7 queue:stats  8 queue:addresses  9 queue:address_of  10 queue:polled
+--       11 queue:draw
 -- ARGV  1 now ms ('' = Redis TIME)   2 grace ms   3 presence ms   4 admission lifetime ms
 --       5 nonce prefix (random, fresh each tick)   6 most places looked at per tick
 --       7 longest stretch of time one tick may admit for, ms
+--       8 the draw's seed (random, fresh each tick: used once, by the tick that draws)
 --
 -- A waiting shopper is (presence.lua records it):
 --   present  not in gone (its websocket is open), or polled within presence ms;
@@ -26,6 +28,13 @@
 --      pause's start: a pause stops every turn, sales/lua/set_status.lua);
 --   4. not live (scheduled, paused, sold out): admit no one; the allowance restarts
 --      when the sale goes live again (no burst banked during a pause);
+--   4b. the first live tick after a pre-queue (join.lua: places given before the
+--      start, up to queue:draw last_ticket) draws it: the pre-queue's shoppers still
+--      waiting are shuffled (Fisher-Yates, each swap from SHA-1 of the seed and the
+--      step: waitingroom/draw.py does the same in Python) and given the pre-queue's
+--      tickets in that order. Recorded in queue:draw (drawn_ms, seed, entrants, and
+--      SHA-1 digests of the order joined and the order drawn); every later arrival
+--      holds a higher ticket, so it stands behind all of them;
 --   5. allowance = carry + admission_rate x elapsed (elapsed capped by ARGV 7): its
 --      whole part is how many to admit now, the fraction carries to the next tick;
 --      never more than the units left minus the turns outstanding;
@@ -36,7 +45,10 @@
 --      the rate, admitted/skipped this tick, admitted per second (smoothed over ~5 s).
 --
 -- Returns {status, serving, waiting, remaining, admission_rate, admitted, skipped,
---          admitted_per_s (string), now ms, quantity (restocks raise it)}, or {'not_found'}.
+--          admitted_per_s (string), now ms, quantity (restocks raise it), draw, drawn ms}, or
+--          {'not_found'}. draw: {drawn_ms, seed, entrants, joined_digest, drawn_digest}
+--          while PostgreSQL has not recorded it (the admitter records it, then marks it
+--          recorded), else {}.
 
 local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'admission_rate', 'starts_ms', 'ends_ms',
   'quantity', 'paused_ms')
@@ -105,6 +117,29 @@ else
   end
 end
 
+-- 4b. The pre-queue's draw, once.
+if status == 'live' then
+  local draw = redis.call('HMGET', KEYS[11], 'last_ticket', 'drawn_ms')
+  if draw[1] and not draw[2] then
+    local page = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', draw[1], 'WITHSCORES')
+    local order, tickets = {}, {}
+    for i = 1, #page, 2 do
+      order[#order + 1] = page[i]
+      tickets[#tickets + 1] = page[i + 1]
+    end
+    local joined_digest = redis.sha1hex(table.concat(order, '\n'))
+    local seed = ARGV[8]
+    for i = #order, 2, -1 do
+      -- 52 bits of SHA-1 (exact in a Lua number): j uniform in 1..i, bias below i / 2^52
+      local j = 1 + tonumber(string.sub(redis.sha1hex(seed .. ':' .. i), 1, 13), 16) % i
+      order[i], order[j] = order[j], order[i]
+    end
+    for i = 1, #order do redis.call('ZADD', KEYS[2], tickets[i], order[i]) end
+    redis.call('HSET', KEYS[11], 'drawn_ms', now_ms, 'seed', seed, 'entrants', #order,
+      'joined_digest', joined_digest, 'drawn_digest', redis.sha1hex(table.concat(order, '\n')))
+  end
+end
+
 local carry = 0
 if status == 'live' then
   -- 5. The allowance.
@@ -164,9 +199,17 @@ if skipped > 0 then redis.call('HINCRBY', KEYS[7], 'skipped_total', skipped) end
 if status == 'ended' then
   -- An ended sale's figures go when its state does (sales/lua/expire.lua).
   local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[7], ttl) end
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[7], ttl)
+    redis.call('PEXPIRE', KEYS[11], ttl)
+  end
 end
+local draw = redis.call('HMGET', KEYS[11], 'drawn_ms', 'seed', 'entrants', 'joined_digest', 'drawn_digest',
+  'recorded')
+local unrecorded = {}
+if draw[1] and not draw[6] then unrecorded = {draw[1], draw[2], draw[3], draw[4], draw[5]} end
 return {
   status, tonumber(redis.call('GET', KEYS[6]) or '0'), redis.call('ZCARD', KEYS[2]), remaining, rate,
-  admitted, skipped, string.format('%.3f', per_s), now_ms, tonumber(state[6]) or 0,
+  admitted, skipped, string.format('%.3f', per_s), now_ms, tonumber(state[6]) or 0, unrecorded,
+  tonumber(draw[1]) or 0,
 }

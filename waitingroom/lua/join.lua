@@ -2,14 +2,18 @@
 -- Atomic, so two tabs of one shopper joining at once still get one place.
 --
 -- KEYS  1 state  2 queue:seq  3 queue:waiting  4 queue:gone  5 queue:admitted
---       6 queue:addresses  7 queue:address_of  8 queue:serving
+--       6 queue:addresses  7 queue:address_of  8 queue:serving  9 queue:draw
 -- ARGV  1 shopper id   2 now ms ('' = Redis TIME)   3 client address ('' = none)
 --       4 places one address may hold (0 = no cap)
 --
 -- Decision order:
 --   1. the sale: no state -> not_found; ended (or past its end) -> ended; sold out
---      -> sold_out. A closed queue takes no one. A paused or not yet started sale
---      takes joiners: they keep their order for when it opens;
+--      -> sold_out. A closed queue takes no one. A paused sale takes joiners: they
+--      keep their order for when it resumes. A sale not yet started takes them into
+--      its pre-queue from queue_opens_ms on (before it: not_open): every place given
+--      before the start is shuffled once at the start (admit.lua), so that arriving
+--      early or refreshing fastest gives no edge; the last such place is recorded
+--      (queue:draw last_ticket), and every later place comes after it;
 --   2. already waiting -> the same ticket (a refresh or a reconnect keeps the place);
 --   3. holding an admission not yet expired -> admitted (the page fetches its token);
 --   4. the client address holds its cap of places -> address_full;
@@ -20,10 +24,11 @@
 -- Returns one of
 --   {'waiting', ticket, ahead, serving, new (1/0)}   ahead: places before this one
 --   {'admitted', ticket, expires ms}
+--   {'not_open', queue opens ms}                     the pre-queue opens then
 --   {outcome}                                        not_found, ended, sold_out, address_full
 
 local shopper = ARGV[1]
-local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'ends_ms')
+local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'ends_ms', 'starts_ms', 'queue_opens_ms')
 local status = state[1]
 if not status then return {'not_found'} end
 
@@ -36,6 +41,9 @@ end
 local ends_ms = tonumber(state[3]) or 0
 if status == 'ended' or (ends_ms > 0 and now_ms >= ends_ms) then return {'ended'} end
 if status == 'sold_out' or tonumber(state[2]) <= 0 then return {'sold_out'} end
+local before_start = status == 'scheduled' or now_ms < (tonumber(state[4]) or 0)
+local opens_ms = tonumber(state[5]) or 0
+if before_start and now_ms < opens_ms then return {'not_open', opens_ms} end
 
 local function place(ticket, new)
   local ahead = redis.call('ZCOUNT', KEYS[3], '-inf', '(' .. ticket)
@@ -62,5 +70,6 @@ end
 
 ticket = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[3], ticket, shopper)
+if before_start then redis.call('HSET', KEYS[9], 'last_ticket', ticket) end -- a pre-queue place
 redis.call('ZADD', KEYS[4], -now_ms, shopper)
 return place(ticket, 1)

@@ -5,6 +5,9 @@
 // the time the server says the turn has left (buy.js sends the token as the
 // Admission-Token header). A pause stops the turn's clock on the server; the page
 // asks again when the pause starts and ends, and shows what the server says.
+// Before the start the shopper is in the pre-queue: its place is drawn at the start
+// (every place given before it, shuffled once), so the page shows the line's size,
+// and after the draw (a tick's drawn_ms) it asks the server for its new place.
 "use strict";
 
 (function () {
@@ -21,7 +24,8 @@
 
   let ticket = Number(root.dataset.ticket) || null;
   let knownAhead = root.dataset.ahead === "" ? null : Number(root.dataset.ahead);
-  const startAhead = Math.max(1, knownAhead || 0);
+  let drawnMs = Number(root.dataset.drawnMs) || 0; // the draw this page's ticket comes from
+  let placeStale = false; // the pre-queue was drawn since: the ticket is asked anew
   let state = "waiting";
   let admission = null; // {token, leftMs (the server's), at (local ms it was told), paused}
   let askedAt = 0;
@@ -30,8 +34,9 @@
   function setState(next, title, words) {
     state = next;
     root.dataset.state = next;
-    heading.textContent = title;
-    message.textContent = words || "";
+    // Written only when they change: the live region announces a new state, not every tick.
+    if (heading.textContent !== title) heading.textContent = title;
+    if (message.textContent !== (words || "")) message.textContent = words || "";
     const done = ["bought", "sold_out", "ended", "lost"].includes(next);
     figuresBox.hidden = done || next === "admitted";
     buyButton.hidden = next !== "admitted";
@@ -41,13 +46,47 @@
     if (done && live && next !== "lost") live.stop();
   }
 
+  function showLine(prequeue, waiting) {
+    el("in-place").hidden = el("in-ahead").hidden = el("in-wait").hidden = prequeue;
+    el("in-line").hidden = !prequeue;
+    el("progress").parentElement.hidden = prequeue; // no progress before the draw gives places
+    if (prequeue) el("line-size").textContent = String(waiting);
+  }
+
   function showFigures(ahead, rate) {
     el("place").textContent = String(ahead + 1);
     el("ahead").textContent = String(ahead);
     const seconds = rate > 0 ? Math.ceil(ahead / rate) : null;
     el("wait").textContent =
       seconds === null ? "unknown" : seconds < 60 ? "about " + Math.max(1, seconds) + " s" : "about " + Math.ceil(seconds / 60) + " min";
-    el("progress").value = Math.round((100 * (startAhead - Math.min(ahead, startAhead))) / startAhead);
+    // Of the places before this one (ticket - 1), those already served or gone: the
+    // same after a reload, since the ticket and the people ahead are the server's.
+    const before = Math.max(0, (ticket || 1) - 1);
+    el("progress").value = before === 0 ? 100 : Math.round((100 * Math.max(0, before - ahead)) / before);
+  }
+
+  // The pre-queue was drawn: this page's ticket is the one it held before. Ask the
+  // server for the new one, within a second and a half (not every page at once).
+  function askPlaceAfterDraw() {
+    placeStale = true;
+    message.textContent = "The line has been drawn: finding your place…";
+    setTimeout(async () => {
+      try {
+        const response = await fetch("/waiting-room/" + saleId + "/status.json", {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        });
+        const answer = await response.json();
+        if (answer.place && answer.place.status === "waiting") {
+          ticket = answer.place.ticket;
+          knownAhead = answer.place.ahead;
+        }
+        placeStale = false;
+        onTick(answer);
+      } catch (error) {
+        setTimeout(askPlaceAfterDraw, 1000);
+      }
+    }, Math.floor(Math.random() * 1500));
   }
 
   // The turn as the server has it: its token, its time left, paused or not. Asked
@@ -104,6 +143,11 @@
 
   function onTick(figures) {
     if (["bought", "lost"].includes(state)) return;
+    if (figures.drawn_ms && figures.drawn_ms !== drawnMs) {
+      drawnMs = figures.drawn_ms;
+      if (state !== "admitted") return askPlaceAfterDraw();
+    }
+    if (placeStale) return;
     if (figures.status === "sold_out") return setState("sold_out", "Sold out", "Every unit has been sold.");
     if (figures.status === "ended") return setState("ended", "This sale has ended", "It takes no more orders.");
     if (figures.place) {
@@ -125,14 +169,23 @@
       return;
     }
     if (ticket === null) return;
+    const prequeue = figures.status === "scheduled";
+    showLine(prequeue, figures.waiting);
+    if (prequeue) {
+      const starts = root.dataset.starts ? " at " + root.dataset.starts : "";
+      return setState(
+        "waiting",
+        "You are in line for the start",
+        "The sale starts" + starts + ". Then everyone in line is put in a random order, once, and served in that order: " +
+          "joining early or reloading gives no edge. Keep this page open."
+      );
+    }
     const byServing = Math.max(0, ticket - figures.serving - 1);
     const ahead = knownAhead === null ? byServing : Math.min(knownAhead, byServing);
     knownAhead = ahead; // nobody overtakes: the people ahead only ever get fewer
     showFigures(ahead, figures.admission_rate);
     if (figures.status === "paused") {
       setState("paused", "The sale is paused", "Your place is kept: the line moves again when the sale resumes.");
-    } else if (figures.status === "scheduled") {
-      setState("waiting", "You are in the waiting room", "The sale has not started: your place is kept for the start.");
     } else if (ticket <= figures.serving) {
       setState("next", "You're next", "Your turn has come: getting it ready…");
       askAdmission();
@@ -162,7 +215,7 @@
   rejoin.addEventListener("click", () => location.reload());
 
   if (root.dataset.place === "admitted") askAdmission(); // a refresh after the turn came
-  else if (ticket !== null) showFigures(knownAhead || 0, 0);
+  else if (ticket !== null) showFigures(knownAhead || 0, Number(root.dataset.admissionRate) || 0);
   setInterval(tickAdmission, 1000);
   live = window.FluxLive.watch({
     socketPath: "/ws/waiting-room/" + saleId + "/",

@@ -19,6 +19,8 @@
   const countdown = document.getElementById("countdown");
   const stock = document.getElementById("stock");
   const stockWords = document.getElementById("stock-words");
+  const line = document.getElementById("line");
+  const lineOpensMs = Number(root.dataset.lineOpensMs);
   const STATUS_WORDS = {
     sold_out: "Sold out: every unit has been sold.",
     ended: "This sale has ended.",
@@ -74,6 +76,12 @@
     } else {
       countdown.textContent = status === "live" ? "On sale now" : "";
     }
+    // The pre-queue, while the sale is scheduled: its link from the time the server
+    // gave (the waiting room itself says "not yet" to an early click).
+    line.hidden = status !== "scheduled";
+    const lineOpen = serverNow() >= lineOpensMs;
+    document.getElementById("line-soon").hidden = lineOpen;
+    document.getElementById("line-open").hidden = !lineOpen;
     showStatus();
   }
 
