@@ -18,6 +18,7 @@ from orders.buy import identity
 from sales import services
 from sales.models import Sale
 from tests.factories import make_sale
+from tests.support.browser import sign_in
 from tests.support.product import Product
 from tests.support.servers import ROOT, wait_for
 from waitingroom.draw import drawn_order
@@ -134,3 +135,34 @@ def test_a_turn_is_kept_through_a_pause_and_a_reload(site: Page, product: Produc
     assert left - 5 <= after <= left
     site.click("#buy")
     expect(site.locator("#receipt")).to_contain_text("1 × Camera")
+
+
+def test_the_merchant_sees_the_line_for_the_start_and_its_draw(
+    site: Page, product: Product, owner: Any, browser: Browser
+) -> None:
+    now = timezone.now()
+    sale = make_sale(
+        owner, product_name="Tickets", starts_at=now + timedelta(seconds=15), ends_at=now + timedelta(hours=1)
+    )
+    services.sale_schedule(sale_id=sale.pk)
+    shoppers = [browser.new_context(), browser.new_context()]
+    try:
+        for context in shoppers:
+            page = context.new_page()
+            page.goto(f"{product.url}/waiting-room/{sale.pk}/")
+            expect(page.locator("#heading")).to_have_text("You are in line for the start")
+        sign_in(site, product, owner.username)
+        site.goto(f"{product.url}/admin/sales/sale/{sale.pk}/dashboard/")
+        expect(site.locator("#tile-waiting-label")).to_have_text("Line for the start")
+        expect(site.locator("#tile-waiting")).to_have_text("2")
+        expect(site.locator("#tile-admissions")).to_contain_text("shuffled at the start")
+
+        wait_for(lambda: Sale.objects.get(pk=sale.pk).prequeue_draw is not None, 30, "the line drawn")
+        expect(site.locator("#tile-waiting-label")).to_have_text("Waiting room")
+        site.goto(f"{product.url}/admin/sales/sale/{sale.pk}/change/")
+        expect(site.locator(".field-line_drawn")).to_contain_text(
+            "2 shoppers in line before the start, put in a random order at"
+        )
+    finally:
+        for context in shoppers:
+            context.close()

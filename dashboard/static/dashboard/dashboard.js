@@ -103,7 +103,12 @@
     $("tile-remaining").textContent = `${fmt(p.remaining)} of ${fmt(p.quantity)}`;
     $("tile-sold").textContent = fmt(p.sold);
     $("tile-waiting").textContent = fmt(p.waiting);
-    $("tile-admissions").textContent = `admitting ${fmt(p.admitted_per_s, 1)}/s of ${fmt(p.admission_rate)}/s`;
+    // Before the start the queue is the pre-queue: nobody is admitted until it is drawn.
+    const prequeue = p.status === "scheduled";
+    $("tile-waiting-label").textContent = prequeue ? "Line for the start" : "Waiting room";
+    $("tile-admissions").textContent = prequeue
+      ? `shuffled at the start, then ${fmt(p.admission_rate)}/s`
+      : `admitting ${fmt(p.admitted_per_s, 1)}/s of ${fmt(p.admission_rate)}/s`;
     $("tile-wait").textContent = p.waiting ? (p.wait_s === null ? "—" : `${fmt(p.wait_s, 1)} s`) : "none";
     $("tile-lag").textContent = fmt(p.consumer_lag);
     $("tile-persisted").textContent = `${fmt(p.units_persisted)} / ${fmt(p.sold)}`;
