@@ -14,6 +14,8 @@ from waitingroom.urls import urlpatterns as waitingroom_urls
 
 # The merchant console's names, in the header and the browser tab.
 admin.site.site_header = "Flux-Gate"
+# No "View site": there is no one shop page; each sale links to its own shopper page.
+admin.site.site_url = None
 admin.site.site_title = "Flux-Gate"
 admin.site.index_title = "Merchant console"
 # A merchant has a handful of pages: the always-open navigation column cost the lists

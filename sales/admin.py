@@ -132,26 +132,30 @@ def _bulk_action(action: str, transition: Transition) -> Callable[..., HttpRespo
 
 
 # The books of an ended sale (orders.reconcile.Reconciliation), in reading order.
+# A merchant's words; the engine's (what each figure is counted from) in the comments.
 FINAL_REPORT_LABELS = {
     "quantity": "Units offered",
-    "sold": "Units sold (Redis)",
-    "units_persisted": "Units in orders (PostgreSQL)",
+    "sold": "Units sold",  # the live stock's count (Redis)
+    "units_persisted": "Units in saved orders",  # order rows (PostgreSQL)
     "orders_persisted": "Orders",
     "remaining": "Units left",
-    "drift": "Drift (sold − in orders)",
-    "anomalies": "Orders refused as oversold",
-    "reservations_in_ledger": "Reservations still in the ledger",
-    "pending_reservations": "Reservations pending",
-    "consumer_lag": "Order messages not yet consumed",
+    "drift": "Sold but not in a saved order (0 once settled)",  # sold − units in orders
+    "anomalies": "Orders refused as past the stock",  # the consumer's oversold guard
+    "reservations_in_ledger": "Orders accepted, still being saved",  # the ledger's reservations
+    "pending_reservations": "Orders waiting to be saved",  # pending, not yet persisted
+    "consumer_lag": "Order messages not yet read",  # the consumer group's lag
     "settled": "Books settled",
 }
 FINAL_REPORT_HIDDEN = {"sale_id", "status"}  # the page already shows both
 
 
-def final_report_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(label, value) rows of a final report; keys this page does not know yet
-    are shown too, under their own name, rather than dropped."""
+def final_report_rows(report: dict[str, Any], sale: Sale | None = None) -> list[tuple[str, Any]]:
+    """(label, value) rows of a final report, and the revenue of its saved orders
+    (units × the sale's price); keys this page does not know yet are shown too,
+    under their own name, rather than dropped."""
     known = [(label, report[key]) for key, label in FINAL_REPORT_LABELS.items() if key in report]
+    if sale is not None and isinstance(report.get("units_persisted"), int):
+        known.append(("Revenue", f"{report['units_persisted'] * sale.unit_price:.2f} {sale.currency}"))
     unknown = [
         (key.replace("_", " ").capitalize(), value)
         for key, value in report.items()
@@ -327,7 +331,7 @@ class SaleAdmin(MerchantScopedAdmin):
             context["can_restock"] = obj.status != SaleStatus.ENDED
             context["restock_form"] = RestockForm()
             if obj.status == SaleStatus.ENDED:
-                context["final_report_rows"] = final_report_rows(obj.final_report or {})
+                context["final_report_rows"] = final_report_rows(obj.final_report or {}, obj)
             if _locked(obj):
                 # Nothing on a locked sale's form can be saved: offer no button that would try.
                 context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)

@@ -77,19 +77,23 @@ class Sale(models.Model):
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_PER_USER_LIMIT)]
     )
     admission_rate = models.PositiveIntegerField(
+        "shoppers let in per second",
         default=50,
-        help_text="Shoppers admitted from the waiting room per second.",
+        help_text="How many shoppers per second the waiting room lets in to buy (its admission rate).",
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE)],
     )
     rate = models.PositiveIntegerField(
-        "buy rate",
+        "buy requests per second",
         default=1000,
-        help_text="Token bucket refill: buy requests per second let through.",
+        help_text="How many Buy clicks per second reach the stock; the others are sent to the "
+        "waiting room (the engine's token bucket refills at this rate).",
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE)],
     )
     burst = models.PositiveIntegerField(
+        "buy requests at once",
         default=2000,
-        help_text="Token bucket size: requests let through at once before the rate applies.",
+        help_text="How many Buy clicks may reach the stock in one instant before the rate above "
+        "applies (the token bucket's size).",
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE)],
     )
     status = models.CharField(max_length=16, choices=SaleStatus.choices, default=SaleStatus.DRAFT)

@@ -12,6 +12,7 @@ from django.test import Client
 
 from orders.reconcile import final_reports_store
 from sales import services
+from sales.admin import final_report_rows
 from sales.models import MerchantToken, Sale, SaleStatus
 from tests.factories import ADMIN_SALE_FORM, make_sale
 
@@ -121,8 +122,9 @@ def test_an_ended_sale_shows_its_final_report(owner) -> None:
     assert "<h2>Final report</h2>" in report and '<table id="final-report">' in report
     assert "Final report pending" not in report
     assert '<tr><th scope="row">Units offered</th><td>12</td></tr>' in report
-    assert '<tr><th scope="row">Units sold (Redis)</th><td>0</td></tr>' in report
-    assert '<tr><th scope="row">Drift (sold − in orders)</th><td>0</td></tr>' in report
+    assert '<tr><th scope="row">Units sold</th><td>0</td></tr>' in report
+    assert '<tr><th scope="row">Sold but not in a saved order (0 once settled)</th><td>0</td></tr>' in report
+    assert '<tr><th scope="row">Revenue</th><td>0.00 EUR</td></tr>' in report
     assert '<tr><th scope="row">Books settled</th><td>yes</td></tr>' in report
 
 
@@ -131,3 +133,12 @@ def test_a_live_sale_shows_no_final_report(owner) -> None:
     page = console(owner).get(f"/admin/sales/sale/{sale.pk}/change/").content.decode()
     assert "Final report" not in page
     assert Sale.objects.get(pk=sale.pk).status == SaleStatus.LIVE
+
+
+def test_the_final_report_adds_the_revenue_of_the_saved_orders(owner) -> None:
+    sale = make_sale(owner, unit_price="249.50", currency="USD")
+    rows = dict(final_report_rows({"quantity": 10, "sold": 3, "units_persisted": 3}, sale))
+    assert rows["Revenue"] == "748.50 USD"  # units in saved orders × the price
+    assert "Revenue" not in dict(
+        final_report_rows({"quantity": 10}, sale)
+    )  # not settled: no figure to multiply

@@ -87,7 +87,8 @@
     const status = $("dash-status");
     status.textContent = p.status.replace("_", " ");
     status.dataset.status = p.status;
-    $("dash-updated").textContent = new Date(p.t).toLocaleTimeString();
+    // The server's time, in UTC as everywhere in the console (not the browser's zone).
+    $("dash-updated").textContent = new Date(p.t).toISOString().slice(11, 19) + " UTC";
     $("tile-accepted").textContent = fmt(p.accepted_per_s, 1);
     const refused = p.refused_per_s;
     $("tile-refused").textContent = refused ? fmt(Object.values(refused).reduce((a, b) => a + b, 0), 1) : "—";
