@@ -253,6 +253,11 @@ class SaleAdmin(MerchantScopedAdmin):
             # The form reads and shows times in the active zone, which nothing else on it names.
             zone = f"Times are in {timezone.get_current_timezone_name()}."
             formfield.help_text = f"{db_field.help_text} {zone}" if db_field.help_text else zone
+            # The admin splits a datetime into a date and a time box under one label, which
+            # names only the first: each box says what it is to a screen reader.
+            name = str(db_field.verbose_name).capitalize()
+            for widget, part in zip(getattr(formfield.widget, "widgets", ()), ("date", "time"), strict=False):
+                widget.attrs["aria-label"] = f"{name}: {part}"
         return formfield
 
     def has_delete_permission(self, request: HttpRequest, obj: Sale | None = None) -> bool:

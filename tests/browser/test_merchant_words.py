@@ -40,3 +40,17 @@ def test_a_sale_page_in_the_console_speaks_a_merchants_words(
     site.goto(f"{product.url}/admin/sales/sale/{live.pk}/dashboard/")
     expect(site.locator("#dash-updated")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d UTC$"))
     expect(site.get_by_label("Shoppers let in /s")).to_be_visible()
+
+
+def test_every_box_of_the_add_form_has_a_name(site: Page, product: Product, owner: Any) -> None:
+    sign_in(site, product, owner.username)
+    site.goto(f"{product.url}/admin/sales/sale/add/")
+    for field in ("Starts at", "Ends at", "Line opens at"):
+        for part in ("date", "time"):
+            expect(site.get_by_label(f"{field}: {part}", exact=True)).to_be_visible()
+    # Every input a person types into is named, by a label or its own aria-label.
+    unnamed = site.evaluate(
+        """() => [...document.querySelectorAll('#sale_form input:not([type=hidden]):not([type=submit]), #sale_form select')]
+              .filter((el) => !el.labels.length && !el.getAttribute('aria-label')).map((el) => el.name)"""
+    )
+    assert unnamed == []
