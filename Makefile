@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test test-ha test-browser chromium bench bench-versus bench-ws bench-tools stack down status logs setup venv lock lint format
+.PHONY: run test test-ha test-browser chromium messages bench bench-versus bench-ws bench-tools stack down status logs setup venv lock lint format
 
 ## run: install, bring the stack up, migrate, seed the demo, start every process
 run: setup
@@ -16,7 +16,7 @@ run: setup
 ## (then, unless FLUX_STACK=external already, the same suite again against stand-in servers that
 ## bin/stack does not run: bin/test-external, the path of Docker's and managed servers; and last
 ## the fault tests on the HA topology: bin/test-ha)
-test: stack chromium
+test: stack chromium messages
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 ifneq ($(FLUX_STACK),external)
@@ -29,7 +29,7 @@ test-ha: venv
 	VENV=$(VENV) bin/test-ha $(PYTEST_ARGS)
 
 ## test-browser: only the browser tests (tests/browser); see README for watching them
-test-browser: stack chromium
+test-browser: stack chromium messages
 	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 # Playwright cannot download its own browser here: it drives Debian's chromium.
@@ -74,9 +74,17 @@ $(VENV)/.installed: requirements.lock
 stack: venv
 	bin/stack up
 
-setup: stack
+setup: stack messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py kafka_topics
+
+## messages: compile the shopper pages' translations (locale/<code>/LC_MESSAGES/django.po)
+messages: venv
+	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && { \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }; }; } \
+	  || { echo "msgfmt is missing: sudo apt-get install -y gettext" >&2; exit 1; }
+	$(PY) manage.py compilemessages -v0 --ignore=.venv
 
 down:
 	bin/stack down

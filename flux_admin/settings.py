@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 from flux_admin.env import database_from_url, env_bool, env_int, env_list, env_str
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "flux_admin.middleware.RefuseNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "waitingroom.language.ShopperLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -234,9 +236,19 @@ AXES_DISABLE_ACCESS_LOG = True  # failures are what count; no row per successful
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The shopper pages' languages: English, and one per translation file in locale/
+# (waitingroom/language.py). A new language is one file: locale/<code>/LC_MESSAGES/django.po.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGES = [
+    ("en", "English"),
+    *(
+        (po.parent.parent.name, LANG_INFO[po.parent.parent.name]["name"])
+        for po in sorted((BASE_DIR / "locale").glob("*/LC_MESSAGES/django.po"))
+    ),
+]
 USE_TZ = True
 
 STATIC_URL = "/static/"

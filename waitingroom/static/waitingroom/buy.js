@@ -14,23 +14,14 @@ window.FluxBuy = (function () {
     "limit_reached", "not_found", "idempotency_key_reused", "invalid",
   ]);
 
+  const t = window.FluxWords.t; // the page's language (words.js)
+  // The buy API's outcome -> the key of its words (waitingroom/words.py).
   const WORDS = {
-    accepted: "You got it! Your order is confirmed.",
-    accepted_pending: "You got it! Your order is being confirmed.",
-    rate_limited: "Lots of shoppers right now: taking you to the waiting room…",
-    sold_out: "Sold out: every unit has been sold.",
-    not_started: "The sale has not started yet.",
-    paused: "The sale is paused for a moment. Try again shortly.",
-    ended: "This sale has ended.",
-    limit_reached: "You already bought as many as this sale allows per shopper.",
-    admission_invalid: "Your turn has passed or was already used: rejoin the waiting room.",
-    shopper_required: "Please reload the page and try again.",
-    shopper_invalid: "Please reload the page and try again.",
-    unavailable: "We cannot take orders this second. Try again in a moment: you will not buy twice.",
-    not_found: "This sale does not exist.",
-    idempotency_key_reused: "Something went wrong with this purchase. Please try again.",
-    invalid: "Something went wrong with this purchase. Please try again.",
-    network: "No connection. Check your network and try again: you will not buy twice.",
+    accepted: "accepted", accepted_pending: "accepted_pending", rate_limited: "rate_limited",
+    sold_out: "sold_out", not_started: "not_started", paused: "paused", ended: "ended",
+    limit_reached: "limit_reached", admission_invalid: "admission_invalid",
+    shopper_required: "reload", shopper_invalid: "reload", unavailable: "unavailable",
+    not_found: "not_found", idempotency_key_reused: "went_wrong", invalid: "went_wrong", network: "network",
   };
 
   function newKey() {
@@ -54,10 +45,8 @@ window.FluxBuy = (function () {
   }
 
   function words(status, body) {
-    if (status === "accepted" && body.order_id) {
-      return "You got it! Your order " + body.order_id.slice(0, 8) + " is confirmed.";
-    }
-    return WORDS[status] || "Something unexpected happened. Please try again.";
+    if (status === "accepted" && body.order_id) return t("accepted_order", { order: body.order_id.slice(0, 8) });
+    return t(WORDS[status] || "unexpected");
   }
 
   // Buy `quantity` units; resolves to {status, words, body, waitingRoom}.
@@ -78,7 +67,7 @@ window.FluxBuy = (function () {
         credentials: "same-origin",
       });
     } catch (error) {
-      return { status: "network", words: WORDS.network, body: {} };
+      return { status: "network", words: t("network"), body: {} };
     }
     let body = {};
     try {
@@ -99,28 +88,33 @@ window.FluxBuy = (function () {
     const list = document.getElementById("receipt-words");
     if (!body.order_id || list.querySelector('[data-order-id="' + body.order_id + '"]')) return;
     const quantity = body.quantity || 1;
-    const total = (Number(root.dataset.unitPrice) * quantity).toFixed(2);
+    // The total as the server writes it in this page's language (300.00, or 300,00 in German).
+    const total = new Intl.NumberFormat(document.documentElement.lang || "en", {
+      minimumFractionDigits: 2, maximumFractionDigits: 2, useGrouping: false,
+    }).format(Number(root.dataset.unitPrice) * quantity);
     const item = document.createElement("li");
     item.dataset.orderId = body.order_id;
     item.textContent =
-      "Order " + body.order_id + ": " + quantity + " × " + root.dataset.product + ", " + total + " " +
-      root.dataset.currency + (body.accepted_at_ms ? ", accepted " + utcTime(body.accepted_at_ms) : "") +
-      (body.status === "accepted_pending" ? ", being confirmed. " : ", confirmed. ");
+      t("receipt_line", {
+        order: body.order_id, quantity: quantity, product: root.dataset.product, total: total,
+        currency: root.dataset.currency,
+      }) +
+      (body.accepted_at_ms ? t("receipt_accepted", { time: utcTime(body.accepted_at_ms) }) : "") +
+      t(body.status === "accepted_pending" ? "receipt_pending" : "receipt_confirmed");
     const link = document.createElement("a");
     link.href = "/sales/" + body.sale_id + "/orders/" + body.order_id + "/";
-    link.textContent = "Receipt";
+    link.textContent = t("receipt");
     item.appendChild(link);
     list.insertBefore(item, list.firstChild);
     box.hidden = false;
     root.dataset.receipt = body.order_id;
   }
 
-  // "4 Dec 2026, 05:30:12 UTC", the receipts' format (the server's time, in UTC).
+  // "4 Dec 2026, 05:30:12" (in UTC, which the words after it say), the receipts' format.
   function utcTime(ms) {
     const d = new Date(ms);
-    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    return d.getUTCDate() + " " + months[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " +
-      d.toISOString().slice(11, 19) + " UTC";
+    const months = window.FluxWords.words.months || ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    return d.getUTCDate() + " " + months[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " + d.toISOString().slice(11, 19);
   }
 
   return { buy: buy, intentKey: intentKey, showReceipt: showReceipt };

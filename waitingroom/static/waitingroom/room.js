@@ -15,6 +15,7 @@
   const saleId = root.dataset.saleId;
   const csrfToken = root.dataset.csrf;
   const el = (id) => document.getElementById(id);
+  const t = window.FluxWords.t; // the page's language (words.js)
   const heading = el("heading");
   const message = el("message");
   const figuresBox = el("figures");
@@ -58,7 +59,11 @@
     el("ahead").textContent = String(ahead);
     const seconds = rate > 0 ? Math.ceil(ahead / rate) : null;
     el("wait").textContent =
-      seconds === null ? "unknown" : seconds < 60 ? "about " + Math.max(1, seconds) + " s" : "about " + Math.ceil(seconds / 60) + " min";
+      seconds === null
+        ? t("wait_unknown")
+        : seconds < 60
+          ? t("wait_seconds", { n: Math.max(1, seconds) })
+          : t("wait_minutes", { n: Math.ceil(seconds / 60) });
     // Of the places before this one (ticket - 1), those already served or gone: the
     // same after a reload, since the ticket and the people ahead are the server's.
     const before = Math.max(0, (ticket || 1) - 1);
@@ -69,7 +74,7 @@
   // server for the new one, within a second and a half (not every page at once).
   function askPlaceAfterDraw() {
     placeStale = true;
-    message.textContent = "The line has been drawn: finding your place…";
+    message.textContent = t("drawn");
     setTimeout(async () => {
       try {
         const response = await fetch("/waiting-room/" + saleId + "/status.json", {
@@ -109,19 +114,19 @@
     if (answer.admitted) {
       admission = { token: answer.admission_token, leftMs: answer.left_ms, at: Date.now(), paused: answer.paused };
       if (state !== "admitted") {
-        setState("admitted", "It's your turn!", "Your turn has come: buy now.");
+        setState("admitted", t("your_turn"), t("turn_come"));
         buyButton.focus();
       }
       root.dataset.turn = answer.paused ? "paused" : "running";
       tickAdmission();
     } else if (state === "admitted") {
       admission = null;
-      setState("lost", "Your turn has passed", "You did not buy in time. Join again at the back.");
+      setState("lost", t("turn_passed"), t("too_late"));
     } else if (answer.place && answer.place.status === "waiting") {
       ticket = answer.place.ticket; // passed over while away: still in line
       knownAhead = answer.place.ahead;
     } else if (answer.place && answer.place.status === "none") {
-      setState("lost", "Your place was lost", "This page was away too long and the line moved on. Join again at the back.");
+      setState("lost", t("place_lost"), t("away_too_long"));
     }
   }
 
@@ -132,11 +137,11 @@
     const leftMs = admission.paused ? admission.leftMs : admission.leftMs - (Date.now() - admission.at);
     const left = Math.max(0, Math.ceil(leftMs / 1000));
     if (admission.paused) {
-      turn.textContent = "The sale is paused: your turn is kept. You will have " + left + " s to buy when it resumes.";
+      turn.textContent = t("turn_paused", { seconds: left });
     } else if (left > 0) {
-      turn.textContent = "Buy within " + left + " s: your turn is held for you until then.";
+      turn.textContent = t("buy_within", { seconds: left });
     } else {
-      turn.textContent = "Checking your turn…";
+      turn.textContent = t("checking_turn");
       askAdmission(true);
     }
   }
@@ -148,8 +153,8 @@
       if (state !== "admitted") return askPlaceAfterDraw();
     }
     if (placeStale) return;
-    if (figures.status === "sold_out") return setState("sold_out", "Sold out", "Every unit has been sold.");
-    if (figures.status === "ended") return setState("ended", "This sale has ended", "It takes no more orders.");
+    if (figures.status === "sold_out") return setState("sold_out", t("sold_out_title"), t("every_unit_sold"));
+    if (figures.status === "ended") return setState("ended", t("ended_title"), t("no_more_orders"));
     if (figures.place) {
       if (figures.place.status === "waiting") {
         ticket = figures.place.ticket;
@@ -157,13 +162,13 @@
       } else if (figures.place.status === "admitted") {
         askAdmission();
       } else if (ticket === null || figures.place.ticket === null) {
-        if (state !== "next") return setState("lost", "You are not in line", "Join the line to get a place.");
+        if (state !== "next") return setState("lost", t("not_in_line"), t("join_to_get_place"));
       }
     }
     if (state === "admitted") {
       const paused = figures.status === "paused";
       if (admission && paused !== admission.paused) {
-        message.textContent = paused ? "The sale is paused: your turn is kept." : "The sale goes on: buy now.";
+        message.textContent = paused ? t("turn_kept") : t("goes_on");
         askAdmission(true); // the server's time left, stopped or running again
       }
       return;
@@ -172,42 +177,36 @@
     const prequeue = figures.status === "scheduled";
     showLine(prequeue, figures.waiting);
     if (prequeue) {
-      const starts = root.dataset.starts ? " at " + root.dataset.starts : "";
-      return setState(
-        "waiting",
-        "You are in line for the start",
-        "The sale starts" + starts + ". Then everyone in line is put in a random order, once, and served in that order: " +
-          "joining early or reloading gives no edge. Keep this page open."
-      );
+      return setState("waiting", t("in_line_for_start"), t("prequeue", { starts: root.dataset.starts }));
     }
     const byServing = Math.max(0, ticket - figures.serving - 1);
     const ahead = knownAhead === null ? byServing : Math.min(knownAhead, byServing);
     knownAhead = ahead; // nobody overtakes: the people ahead only ever get fewer
     showFigures(ahead, figures.admission_rate);
     if (figures.status === "paused") {
-      setState("paused", "The sale is paused", "Your place is kept: the line moves again when the sale resumes.");
+      setState("paused", t("paused_title"), t("place_kept"));
     } else if (ticket <= figures.serving) {
-      setState("next", "You're next", "Your turn has come: getting it ready…");
+      setState("next", t("next_title"), t("getting_ready"));
       askAdmission();
     } else if (ahead === 0) {
-      setState("next", "You're next", "Keep this page open.");
+      setState("next", t("next_title"), t("keep_open"));
     } else {
-      setState("waiting", "You are in the waiting room", "Keep this page open: it moves by itself.");
+      setState("waiting", t("in_waiting_room"), t("keep_open_moves"));
     }
   }
 
   buyButton.addEventListener("click", async () => {
     buyButton.disabled = true;
-    message.textContent = "Buying…";
+    message.textContent = t("buying");
     const outcome = await window.FluxBuy.buy(saleId, { admissionToken: admission && admission.token });
     buyButton.disabled = false;
     if (outcome.status === "accepted" || outcome.status === "accepted_pending") {
       window.FluxBuy.showReceipt(root, outcome.body);
-      setState("bought", "You got it!", outcome.words.replace(/^You got it! /, ""));
+      setState("bought", t("bought_title"), outcome.words.replace(t("bought_title") + " ", ""));
     } else if (outcome.status === "sold_out") {
-      setState("sold_out", "Sold out", outcome.words);
+      setState("sold_out", t("sold_out_title"), outcome.words);
     } else if (outcome.status === "admission_invalid" || outcome.status === "rate_limited") {
-      setState("lost", "Your turn has passed", outcome.words);
+      setState("lost", t("turn_passed"), outcome.words);
     } else {
       message.textContent = outcome.words;
     }

@@ -21,11 +21,8 @@
   const stockWords = document.getElementById("stock-words");
   const line = document.getElementById("line");
   const lineOpensMs = Number(root.dataset.lineOpensMs);
-  const STATUS_WORDS = {
-    sold_out: "Sold out: every unit has been sold.",
-    ended: "This sale has ended.",
-    paused: "The sale is paused for a moment.",
-  };
+  const t = window.FluxWords.t; // the page's language (words.js)
+  const STATUS_WORDS = { sold_out: t("sold_out"), ended: t("ended"), paused: t("paused_short") };
   let quantity = Number(root.dataset.quantity);
   let status = root.dataset.status;
   let buying = false;
@@ -44,7 +41,7 @@
   function showStock(remaining) {
     stock.max = quantity;
     stock.value = remaining;
-    stockWords.textContent = remaining > 0 ? remaining + " of " + quantity + " left" : "None left";
+    stockWords.textContent = remaining > 0 ? t("left", { remaining: remaining, quantity: quantity }) : t("none_left");
   }
 
   function showStatus() {
@@ -69,12 +66,12 @@
       if (left > 0) {
         const h = Math.floor(left / 3600);
         const m = Math.floor((left % 3600) / 60);
-        countdown.textContent = "Starts in " + h + ":" + two(m) + ":" + two(left % 60);
+        countdown.textContent = t("starts_in", { time: h + ":" + two(m) + ":" + two(left % 60) });
       } else {
-        countdown.textContent = "Opening…"; // the server has not said "live" yet
+        countdown.textContent = t("opening"); // the server has not said "live" yet
       }
     } else {
-      countdown.textContent = status === "live" ? "On sale now" : "";
+      countdown.textContent = status === "live" ? t("on_sale") : "";
     }
     // The pre-queue, while the sale is scheduled: its link from the time the server
     // gave (the waiting room itself says "not yet" to an early click).
@@ -88,7 +85,7 @@
   button.addEventListener("click", async () => {
     buying = true;
     showStatus();
-    message.textContent = "Buying…";
+    message.textContent = t("buying");
     shownStatus = null;
     const outcome = await window.FluxBuy.buy(saleId);
     root.dataset.outcome = outcome.status;
