@@ -199,7 +199,7 @@ class SaleAdmin(MerchantScopedAdmin):
     actions = [_bulk_action(action, t) for action, t in TRANSITION_BUTTONS.items() if t.bulk_label]
     change_form_template = "admin/sales/sale/change_form.html"
     fieldsets = [
-        (None, {"fields": ["product_name", "sku", "unit_price", "currency", "quantity"]}),
+        (None, {"fields": ["product_name", "image_url", "sku", "unit_price", "currency", "quantity"]}),
         ("Window", {"fields": ["starts_at", "ends_at", "queue_opens_at"]}),
         ("Limits and rates", {"fields": ["per_user_limit", "rate", "burst", "admission_rate"]}),
         ("Status", {"fields": ["status", "went_live_at", "ended_at", "line_drawn"]}),

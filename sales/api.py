@@ -35,6 +35,7 @@ def sale_out(sale: Sale, figures: selectors.SaleFigures | None = None) -> SaleOu
         id=sale.pk,
         merchant=sale.merchant.get_username(),
         product_name=sale.product_name,
+        image_url=sale.image_url,
         sku=sale.sku,
         unit_price=sale.unit_price,
         currency=sale.currency,

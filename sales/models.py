@@ -16,7 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from sales.validation import moment_problem, validate_moment, validate_text
+from sales.validation import moment_problem, validate_image_url, validate_moment, validate_text
 
 MAX_QUANTITY = 10_000_000
 MAX_PER_USER_LIMIT = 1_000
@@ -51,6 +51,14 @@ OPEN_STATUSES = (SaleStatus.SCHEDULED, SaleStatus.LIVE, SaleStatus.PAUSED, SaleS
 class Sale(models.Model):
     merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales")
     product_name = models.CharField(max_length=200, validators=[validate_text])
+    image_url = models.CharField(
+        "picture",
+        max_length=500,
+        blank=True,
+        default="",
+        validators=[validate_image_url],
+        help_text="The product's picture on the shopper pages: an https:// address, or a path on this site.",
+    )
     sku = models.CharField("SKU", max_length=64, validators=[sku_validator])
     unit_price = models.DecimalField(
         max_digits=10,

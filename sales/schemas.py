@@ -12,10 +12,18 @@ from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict
 
 from sales.models import MAX_PER_USER_LIMIT, MAX_PRICE, MAX_QUANTITY, MAX_RATE, SKU_PATTERN
-from sales.validation import Moment, StrictInt, Text
+from sales.validation import IMAGE_URL_PATTERN, Moment, StrictInt, Text
 
 ProductName = Text(200)
 Sku = Text(64, pattern=SKU_PATTERN)
+ImageUrl = Annotated[
+    str,
+    Field(
+        max_length=500,
+        pattern=IMAGE_URL_PATTERN,
+        description="The product's picture: an https:// address or a path on this site; empty: none.",
+    ),
+]
 Currency = Text(3, pattern=r"^[A-Z]{3}$")
 Price = Annotated[Decimal, Field(ge=Decimal("0.01"), le=MAX_PRICE, max_digits=10, decimal_places=2)]
 Quantity = StrictInt(1, MAX_QUANTITY)
@@ -34,6 +42,7 @@ class Body(BaseModel):
 
 class SaleIn(Body):
     product_name: ProductName  # type: ignore[valid-type]
+    image_url: ImageUrl | None = None
     sku: Sku  # type: ignore[valid-type]
     unit_price: Price
     currency: Currency = "EUR"  # type: ignore[valid-type]
@@ -51,6 +60,7 @@ class SaleIn(Body):
 
 class SalePatch(Body):
     product_name: ProductName | None = None  # type: ignore[valid-type]
+    image_url: ImageUrl | None = None
     sku: Sku | None = None  # type: ignore[valid-type]
     unit_price: Price | None = None
     currency: Currency | None = None  # type: ignore[valid-type]
@@ -80,6 +90,7 @@ class SaleOut(Schema):
     id: int
     merchant: str
     product_name: str
+    image_url: str
     sku: str
     unit_price: Decimal
     currency: str

@@ -48,7 +48,7 @@ EDITABLE_STATUSES = frozenset({S.DRAFT, S.SCHEDULED})
 # What a merchant may still change once a sale runs (sale_set_rates): they take effect at once.
 RATE_FIELDS = ("admission_rate", "rate", "burst")
 CONFIG_FIELDS = (
-    "product_name", "sku", "unit_price", "currency", "quantity", "starts_at", "ends_at",
+    "product_name", "image_url", "sku", "unit_price", "currency", "quantity", "starts_at", "ends_at",
     "queue_opens_at", "per_user_limit", "admission_rate", "rate", "burst",
 )  # fmt: skip
 
@@ -94,6 +94,8 @@ def sale_create(*, merchant: Merchant, **fields: Any) -> Sale:
     unknown = set(fields) - set(CONFIG_FIELDS)
     if unknown:
         raise ApplicationError("invalid", f"Unknown sale fields: {', '.join(sorted(unknown))}")
+    if fields.get("image_url", "") is None:
+        fields["image_url"] = ""  # no picture
     sale = Sale(merchant=merchant, status=S.DRAFT, **fields)
     _validate_and_save(sale)
     return sale
@@ -116,7 +118,7 @@ def sale_update(*, sale_id: int, **fields: Any) -> Sale:
     for name, value in fields.items():
         if name not in CONFIG_FIELDS:
             raise ApplicationError("invalid", f"Unknown sale field: {name}")
-        setattr(sale, name, value)
+        setattr(sale, name, "" if name == "image_url" and value is None else value)
     _validate_and_save(sale)
     if sale.status == S.SCHEDULED:
         # Nothing is sold before a sale goes live: its state is rewritten whole.

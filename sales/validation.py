@@ -52,6 +52,11 @@ def moment_problem(value: datetime) -> str | None:
     return None
 
 
+# A product picture: an https address, or a path on this site ("/media/phone.jpg").
+IMAGE_URL_PATTERN = r"^(https://[^\s<>\"']+|/[^/\s<>\"'][^\s<>\"']*)?$"  # empty: no picture
+IMAGE_URL_PROBLEM = "Give an https:// address or a path on this site starting with /."
+
+
 # --- Django validators (models) --------------------------------------------------------
 
 
@@ -59,6 +64,11 @@ def validate_text(value: str) -> None:
     problem = text_problem(value)
     if problem:
         raise ValidationError(problem, code="invalid_text")
+
+
+def validate_image_url(value: str) -> None:
+    if not re.fullmatch(IMAGE_URL_PATTERN, value):
+        raise ValidationError(IMAGE_URL_PROBLEM, code="invalid_image_url")
 
 
 def validate_moment(value: datetime) -> None:

@@ -64,3 +64,38 @@ def test_restock_with_bad_units(owner) -> None:
         assert response.status_code == 422
         assert "units" in response.json()["fields"]
     assert Sale.objects.get(pk=sale_id).quantity == 100
+
+
+@pytest.mark.parametrize(
+    "address", ["http://shop.example/a.jpg", "javascript:alert(1)", "//shop.example/a.jpg"]
+)
+def test_a_picture_must_be_https_or_on_this_site(owner, address: str) -> None:
+    reply = api_client(owner).post(
+        "/api/v1/sales",
+        {
+            "product_name": "Kettle",
+            "sku": "kettle",
+            "unit_price": "9.99",
+            "quantity": 5,
+            "image_url": address,
+        },
+        content_type="application/json",
+    )
+    assert reply.status_code in (400, 422)
+    assert "image_url" in reply.content.decode()
+    assert not Sale.objects.filter(sku="kettle").exists()
+
+
+def test_a_picture_can_be_given_and_taken_away(owner) -> None:
+    client = api_client(owner)
+    created = client.post(
+        "/api/v1/sales",
+        {"product_name": "Kettle", "sku": "kettle", "unit_price": "9.99", "quantity": 5,
+         "image_url": "https://shop.example/kettle.jpg"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert created.status_code == 201 and created.json()["image_url"] == "https://shop.example/kettle.jpg"
+    cleared = client.patch(
+        f"/api/v1/sales/{created.json()['id']}", {"image_url": None}, content_type="application/json"
+    )
+    assert cleared.status_code == 200 and cleared.json()["image_url"] == ""

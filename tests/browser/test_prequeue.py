@@ -63,6 +63,7 @@ def test_the_line_before_the_start_is_drawn_and_let_in_in_that_order(
         expect(site.locator("#line-size")).to_have_text("3")
         expect(site.locator("#message")).to_contain_text("put in a random order, once")
         expect(site.locator("#place")).to_be_hidden()  # no place before the draw: it has none yet
+        site.set_viewport_size({"width": 900, "height": 460})
         site.screenshot(path=str(PICTURE), full_page=True)
         joined = [_shopper_of(page.context) for page in pages]
 

@@ -6,6 +6,7 @@ else's."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
@@ -16,7 +17,14 @@ from sales import services
 from tests.factories import make_sale
 from tests.support.browser import ConsoleWatch
 from tests.support.product import Product
-from tests.support.servers import wait_for
+from tests.support.servers import ROOT, wait_for
+
+# README's picture of a receipt: docs/ when asked (FLUX_DOCS_PICTURES=1).
+PICTURE = (
+    ROOT / "docs" / "receipt.png"
+    if os.environ.get("FLUX_DOCS_PICTURES") == "1"
+    else ROOT / "test-results" / "receipt.png"
+)
 
 
 def _receipt_of(site: Page) -> Any:
@@ -59,6 +67,8 @@ def test_a_receipt_survives_reload_pause_sell_out_and_end(
     site.reload()
     expect(_receipt_of(site)).to_contain_text(f"Order {order_id}: 1 × Console, 249.50 EUR")
     expect(_receipt_of(site)).to_contain_text("confirmed.")
+    site.set_viewport_size({"width": 900, "height": 560})
+    site.screenshot(path=str(PICTURE), full_page=True)
 
     # The waiting room of the ended sale shows it too.
     site.goto(f"{product.url}/waiting-room/{sale.pk}/")
