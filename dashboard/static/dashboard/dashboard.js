@@ -40,7 +40,11 @@
       cursor: { show: false },
       scales: { x: { time: true } },
       axes: [
-        { stroke: fg, grid: { stroke: grid } },
+        // Time in UTC, 24 hours, as everywhere in the console; spaced so that labels never overlap.
+        {
+          stroke: fg, grid: { stroke: grid }, space: 80, label: "UTC", labelSize: 16,
+          values: (u, splits) => splits.map((s) => new Date(s * 1000).toISOString().slice(11, 19)),
+        },
         { stroke: fg, grid: { stroke: grid }, size: 56 },
       ],
       series: [{}, ...series.map(([label, stroke]) => ({ label, stroke, width: 1.5, points: { show: false } }))],
