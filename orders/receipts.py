@@ -89,16 +89,22 @@ def receipt_signature_valid(*, sale_id: int, order_id: str, signature: str) -> b
     return signing.constant_time_compare(signature, receipt_signature(sale_id=sale_id, order_id=order_id))
 
 
-def _of_row(order: Order) -> Receipt:
+def _receipt(order: Order | IncomingOrder, status: ReceiptStatus) -> Receipt:
+    """A receipt from an order's row (confirmed) or its ledger entry (being confirmed):
+    both carry the same fields."""
     return Receipt(
         order_id=str(order.order_id),
         sale_id=order.sale_id,
         quantity=order.quantity,
         unit_price=order.unit_price,
         accepted_at=order.accepted_at,
-        status=ReceiptStatus.CONFIRMED,
+        status=status,
         shopper=order.user_id,
     )
+
+
+def _of_row(order: Order) -> Receipt:
+    return _receipt(order, ReceiptStatus.CONFIRMED)
 
 
 def _ledger_order(raw: bytes) -> IncomingOrder | None:
@@ -109,15 +115,7 @@ def _ledger_order(raw: bytes) -> IncomingOrder | None:
 
 
 def _of_ledger(order: IncomingOrder) -> Receipt:
-    return Receipt(
-        order_id=str(order.order_id),
-        sale_id=order.sale_id,
-        quantity=order.quantity,
-        unit_price=order.unit_price,
-        accepted_at=order.accepted_at,
-        status=ReceiptStatus.BEING_CONFIRMED,
-        shopper=order.user_id,
-    )
+    return _receipt(order, ReceiptStatus.BEING_CONFIRMED)
 
 
 def receipt_get(*, sale_id: int, order_id: str) -> Receipt | None:
