@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 import uuid
@@ -83,6 +84,26 @@ def _unavailable(what: str) -> BuyResult:
 # memory: nothing new can be accepted while the sale is sold out, and a restock
 # reopens it only after the flag has expired everywhere (restock.lua).
 _sold_out_flags: dict[int, tuple[float, frozenset[str]]] = {}
+
+
+# Order ids: random (version 4) UUIDs, as uuid.uuid4() makes them, but from one read of
+# the OS's randomness per ORDER_ID_BATCH orders instead of one system call per order (3%
+# of the front's CPU per in-stock order). A forked child starts a pool of its own: a
+# pool inherited from the parent would hand both of them the same ids.
+ORDER_ID_BATCH = 256
+_order_id_pool: list[bytes] = []
+os.register_at_fork(after_in_child=_order_id_pool.clear)
+
+
+def order_id_new() -> str:
+    """A new order's id (a random UUID); safe from any thread."""
+    try:
+        raw = _order_id_pool.pop()
+    except IndexError:  # empty (or emptied by another thread meanwhile): refill
+        block = os.urandom(16 * ORDER_ID_BATCH)
+        _order_id_pool.extend(block[i : i + 16] for i in range(16, len(block), 16))
+        raw = block[:16]
+    return str(uuid.UUID(bytes=raw, version=4))
 
 
 # --- the steps, and their I/O (orders/buy/steps.py) -------------------------------------
@@ -186,7 +207,7 @@ def _decide(
     if not (yield KafkaAvailable()):
         return _unavailable("The order log (Kafka)"), Outcome.UNAVAILABLE
 
-    order_id = str(uuid.uuid4())  # the order's identity from here to PostgreSQL
+    order_id = order_id_new()  # the order's identity from here to PostgreSQL
     fingerprint = hashlib.sha1(f"{user_id}\x1f{quantity}".encode()).hexdigest()
     try:
         result: list = yield Decide(

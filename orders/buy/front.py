@@ -65,6 +65,40 @@ MAX_BODY_BYTES = 1024 * 1024  # bin/proxy's client_max_body_size
 _PASS_ON_HEADERS = frozenset({"transfer-encoding", "expect", "upgrade"})
 _PATH_PREFIXES = ("/api/v1/sales/", "/order")
 
+# What a header line means to the lane (FrontConnection._parse): an environ key, or one of these.
+_SKIP = object()  # dropped, as nginx drops it (a name with "_") or replaces it (X-Forwarded-For)
+_REFUSE = object()  # a malformed name, or a header the lane cannot honour: nginx and Django answer
+_LENGTH = object()
+_CONNECTION = object()
+_FORWARDED_PROTO = object()
+_header_roles: dict[str, object] = {}  # per spelling of a name; bounded, since clients choose names
+
+
+def _header_role(name: str) -> object:
+    """What a header name means to the lane, worked out once per spelling."""
+    if not name or name[0] in " \t" or name[-1] in " \t":
+        role: object = _REFUSE  # a folded line, or space before the colon
+    else:
+        lowered = name.lower()
+        if lowered == "content-length":
+            role = _LENGTH
+        elif lowered == "connection":
+            role = _CONNECTION
+        elif lowered in _PASS_ON_HEADERS:
+            role = _REFUSE
+        elif "_" in name or lowered == "x-forwarded-for":
+            role = _SKIP  # nginx drops such names (underscores_in_headers off); sets X-Forwarded-For
+        elif lowered == "x-forwarded-proto":
+            role = _FORWARDED_PROTO
+        elif lowered == "content-type":
+            role = "CONTENT_TYPE"
+        else:
+            role = "HTTP_" + name.upper().replace("-", "_")
+    if len(_header_roles) >= 1024:
+        _header_roles.clear()
+    _header_roles[name] = role
+    return role
+
 
 class Front:
     """One process's state: the lane's routing, Redis, the group commit, the publisher."""
@@ -334,7 +368,10 @@ class FrontConnection(asyncio.Protocol):
     def _parse(self, buffer: bytes, start: int, end: int) -> tuple[dict[str, str], int, bool] | None:
         """The head as the WSGI environ nginx and granian would have made of it, the
         body's length, and whether the client asked to close; None when the request
-        is not one this lane answers (nginx and Django will)."""
+        is not one this lane answers (nginx and Django will).
+
+        Hot path: what a header name means is worked out once per spelling of the name
+        (_header_role, cached), so a line costs a partition, a lookup and a strip."""
         lines = buffer[start:end].decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3 or parts[0] != "POST" or parts[2] != "HTTP/1.1":
@@ -353,31 +390,30 @@ class FrontConnection(asyncio.Protocol):
         length: str | None = None
         close = False
         forwarded_proto = None
+        roles = _header_roles
         for line in lines[1:]:
             name, colon, value = line.partition(":")
-            if not colon or not name or name[-1] in " \t" or name[0] in " \t":
-                return None  # malformed, or a folded line: nginx answers it
-            lowered = name.lower()
-            value = value.strip(" \t")
-            if lowered == "content-length":
+            if not colon:
+                return None  # malformed: nginx answers it
+            role = roles.get(name)
+            if role is None:
+                role = _header_role(name)
+            if role.__class__ is str:  # a header the edge reads, under its environ key
+                value = value.strip(" \t")
+                meta[role] = f"{meta[role]},{value}" if role in meta else value
+            elif role is _SKIP:
+                continue
+            elif role is _LENGTH:
+                value = value.strip(" \t")
                 if length is not None or not value.isdigit() or not value.isascii():
                     return None
                 length = value
-            elif lowered == "connection":
+            elif role is _CONNECTION:
                 close = close or "close" in value.lower()
-            elif lowered in _PASS_ON_HEADERS:
+            elif role is _FORWARDED_PROTO:
+                forwarded_proto = value.strip(" \t")
+            else:  # _REFUSE
                 return None
-            elif "_" in name:
-                continue  # nginx drops such headers (underscores_in_headers off)
-            elif lowered == "x-forwarded-proto":
-                forwarded_proto = value
-            elif lowered == "x-forwarded-for":
-                continue  # nginx sets it to the client's address
-            elif lowered == "content-type":
-                meta["CONTENT_TYPE"] = value
-            else:
-                key = "HTTP_" + name.upper().replace("-", "_")
-                meta[key] = f"{meta[key]},{value}" if key in meta else value
         size = int(length or 0)
         if size > MAX_BODY_BYTES:
             return None

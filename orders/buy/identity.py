@@ -205,6 +205,15 @@ def shopper_identify(meta: Meta) -> Shopper | None:
     return run_reads(shopper_identify_steps(meta))
 
 
+def offers_proof(meta: Meta) -> bool:
+    """Whether the request offers any proof of its shopper (a token, or a fg_shopper
+    cookie); when it does not, shopper_identify_steps is None without a step."""
+    if meta.get(SHOPPER_TOKEN_META):
+        return True
+    cookies = meta.get("HTTP_COOKIE")
+    return bool(cookies) and SHOPPER_COOKIE in cookies
+
+
 def shopper_identify_steps(meta: Meta) -> Steps[Shopper | None]:
     """The shopper a request proves, or None when it offers no proof at all.
 
