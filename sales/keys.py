@@ -63,8 +63,11 @@ SOLD_OUT_FLAG_MS = 1000
 # How long a web process may route POST /order's SKU to a sale from memory, under the
 # same rule: a sale that takes a SKU over from another opens only after this (plus a
 # margin), so that no key buys in it while a process could still route to the old one
-# (sales/live.py, live_arm; orders/buy/decision.py, sale_id_for_sku).
-SKU_CACHE_MS = SOLD_OUT_FLAG_MS
+# (sales/live.py, live_arm; orders/buy/decision.py, sale_id_for_sku). Short, because
+# the crowd of the seed's scripts hits the new sale right after POST /init, and every
+# buy before it opens costs a round trip to be sent to the waiting room; a route read
+# again four times a second costs each process four GETs.
+SKU_CACHE_MS = 250
 # The value a released SKU key holds for SKU_CACHE_MS: "no sale", and a sign for
 # the next sale that another one held the SKU moments ago.
 SKU_RELEASED = "0"
