@@ -28,6 +28,7 @@ HTTP_STATUS: dict[str, int] = {
     "idempotency_key_invalid": 400,
     "idempotency_key_reused": 422,
     "too_large": 413,
+    "unsupported_media_type": 415,
     "shopper_required": 401,
     "shopper_invalid": 401,
     # any route

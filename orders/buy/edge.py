@@ -6,7 +6,7 @@ answer. The shopper is who the request proves (orders/buy/identity.py: the
 hosted pages' cookie or a storefront's token); only in demo mode may the body's
 user_id name one instead. The body is read by hand rather than by a ninja
 Schema parameter so that the order of those checks, and their status codes,
-are ours (413 before 401 before 400 before 422).
+are ours (413 before 415 before 401 before 400 before 422).
 
 The edge works on a WSGI environ (Django's ``request.META`` is one) and returns
 an ``Answer``, so that the two servers of the same routes share it: the ninja
@@ -34,9 +34,11 @@ from orders.buy.outcomes import Outcome
 from orders.buy.schemas import BuyIn, BuyOut, OrderIn
 from sales.keys import DEMO_SKU_OWNER
 
-# Every status the buy routes answer: the outcomes' own, 400 (key), 413 (size), and 429
-# (rate_limited to a client asking for JSON).
-RESPONSES = {code: BuyOut for code in sorted({outcome.http_status for outcome in Outcome} | {400, 413, 429})}
+# Every status the buy routes answer: the outcomes' own, 400 (key), 413 (size), 415 (a body
+# that is not JSON), and 429 (rate_limited to a client asking for JSON).
+RESPONSES = {
+    code: BuyOut for code in sorted({outcome.http_status for outcome in Outcome} | {400, 413, 415, 429})
+}
 BUY_DOC = """Buy `quantity` units for the shopper the request proves: the hosted pages' `fg_shopper`
 cookie, or an `X-Shopper-Token` signed with the merchant's storefront key (README, "Who the shopper is");
 a body `user_id` names the shopper only in demo mode. Send a unique `Idempotency-Key` (or the seed's
@@ -51,7 +53,7 @@ which would follow a 302 silently) gets 429 `rate_limited` instead, with `waitin
 `not_started`, `paused`, `ended`, `limit_reached`; 400 missing or malformed key; 422 invalid body or
 `idempotency_key_reused`; 401 `shopper_required` (no proof of the shopper) or `shopper_invalid` (a
 tampered cookie; a forged, expired or revoked token, or another merchant's); 404 unknown sale;
-413 body too large; 503 `unavailable` (`Retry-After`)."""
+413 body too large; 415 a body that is not `application/json`; 503 `unavailable` (`Retry-After`)."""
 
 
 def _header(name: str, description: str, *, required: bool = False, pattern: str | None = None) -> dict:
@@ -115,6 +117,21 @@ def _content_length(meta: Meta) -> int | None:
 
 def _too_large() -> Answer:
     return _problem("too_large", f"The body is over {settings.BUY_MAX_BODY_BYTES} bytes.")
+
+
+def _not_json(meta: Meta) -> Answer | None:
+    """415 unless the body is declared JSON (Content-Type: application/json, any parameters).
+    A page of another site can POST a form or text/plain body without asking the browser
+    first; only JSON needs the CORS preflight no other site gets through."""
+    content_type = meta.get("CONTENT_TYPE") or ""
+    if content_type.partition(";")[0].strip().lower() == "application/json":
+        return None
+    named = f"this request's is {content_type!r}" if content_type else "this request names none"
+    return _problem(
+        "unsupported_media_type",
+        f"Send the body as JSON with Content-Type: application/json ({named}).",
+        {"Content-Type": ["Must be application/json."]},
+    )
 
 
 def _idempotency_key(meta: Meta) -> str | None:
@@ -234,6 +251,9 @@ def buy_steps(sale_id: int, meta: Meta, read_body: ReadBody) -> decision.Steps[A
     length = _content_length(meta)
     if length is None:
         return _too_large()
+    refusal = _not_json(meta)
+    if refusal is not None:
+        return refusal
     if identity.offers_proof(meta):
         shopper = yield from _shopper(meta, sale_id)
     else:  # no cookie, no token (the seed's clients, the herd in demo mode): no steps to run
@@ -272,6 +292,9 @@ def order_steps(meta: Meta, read_body: ReadBody) -> decision.Steps[Answer]:
     length = _content_length(meta)
     if length is None:
         return _too_large()
+    refusal = _not_json(meta)
+    if refusal is not None:
+        return refusal
     key = _idempotency_key(meta) or str(uuid.uuid4())
     if not decision.IDEMPOTENCY_KEY_PATTERN.match(key):
         return _key_invalid("x-idempotency-key")

@@ -37,6 +37,7 @@ import ctypes
 import email.utils
 import errno
 import functools
+import json
 import logging
 import os
 import resource
@@ -207,6 +208,28 @@ def _response(front: Front, answer: edge.Answer, extra: list[tuple[str, str]], c
     return b"".join((head, front.date, b"\r\n\r\n", answer.body))
 
 
+def _header_not_ascii(head: bytes) -> str | None:
+    """The name of a request header whose value is not ASCII (Cookie aside: another
+    page of the site may set any cookie), or None.
+
+    Header values are ASCII; granian drops one that is not before Django could see
+    it, so an Idempotency-Key or X-Shopper-Token with other characters would be
+    answered as missing. The front, which reads the raw bytes, refuses it by name,
+    for the requests it reads (nginx does for the buy's own headers on the rest)."""
+    for line in head.split(b"\r\n")[1:]:
+        if not line.isascii():
+            name = line.partition(b":")[0].decode("latin-1").strip()
+            if name.lower() != "cookie":
+                return name
+    return None
+
+
+def _not_ascii_answer(name: str) -> edge.Answer:
+    detail = f"The {name} header is not ASCII: send only ASCII characters in it."
+    body = {"status": "invalid", "detail": detail, "fields": {name: ["Not ASCII."]}}
+    return edge.Answer(400, json.dumps(body).encode())
+
+
 class _Upstream(asyncio.Protocol):
     """The connection to nginx that a client's connection was handed to."""
 
@@ -310,6 +333,12 @@ class FrontConnection(asyncio.Protocol):
                     if len(buffer) - start > MAX_HEAD_BYTES:
                         break  # handed over below
                     return
+                head = buffer[start:end]
+                if not head.isascii():
+                    name = _header_not_ascii(head)
+                    if name is not None:  # granian would drop it, and the edge call it missing
+                        self._send(_not_ascii_answer(name), self.front.lane.extra_headers or [], True)
+                        return
                 request = self._parse(buffer, start, end)
                 if request is None:
                     break
@@ -372,7 +401,10 @@ class FrontConnection(asyncio.Protocol):
 
         Hot path: what a header name means is worked out once per spelling of the name
         (_header_role, cached), so a line costs a partition, a lookup and a strip."""
-        lines = buffer[start:end].decode("latin-1").split("\r\n")
+        head = buffer[start:end]
+        if not head.isascii():
+            return None  # a cookie or a request line that is not ASCII (see _serve): nginx's
+        lines = head.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3 or parts[0] != "POST" or parts[2] != "HTTP/1.1":
             return None

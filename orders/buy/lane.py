@@ -114,6 +114,8 @@ class BuyFastLane:
         or a buy Django treats otherwise). The asyncio front asks the same question."""
         # The hot path: two string tests for every request that is not a buy.
         if environ.get("REQUEST_METHOD") == "POST" and self.extra_headers is not None:
+            if "%00" in environ.get("QUERY_STRING", ""):
+                return None  # Django refuses a NUL in the URL (flux_admin/middleware.py)
             path = environ.get("PATH_INFO", "")
             match = None if path == "/order" else BUY_PATH.match(path)
             if (match or path == "/order") and host_allowed(environ.get("HTTP_HOST", "")):
