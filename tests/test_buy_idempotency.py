@@ -76,13 +76,16 @@ def test_retry_replays_the_original_answer(owner) -> None:
     assert live_state(sale.pk).sold == 1
 
 
-def test_refusals_are_replayed_too(owner) -> None:
+def test_a_refused_key_is_refused_again_while_the_reason_holds(owner) -> None:
+    """Refusals are not recorded (tests/test_buy_refusals_not_stored.py): a retry is
+    decided anew, and a shopper's units never go down, so the limit still holds."""
     sale = make_sale(owner, live=True, quantity=5, per_user_limit=1)
     decision.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="first")
     refused = decision.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="second")
     assert refused.outcome == Outcome.LIMIT_REACHED
     services.sale_restock(sale_id=sale.pk, units=10)
     assert decision.buy(sale_id=sale.pk, user_id="bob", quantity=1, idempotency_key="second") == refused
+    assert live_state(sale.pk).sold == 1
 
 
 def test_transient_answers_are_not_recorded(owner) -> None:

@@ -45,10 +45,13 @@
 --   6. per-user limit;
 --   7. reserve: decrement stock, count the user's units, write the reservation
 --      to the ledger (the commit point of the order) and record the key.
--- Every decision from step 5 on is recorded under the idempotency key, except
--- the restock pause (transient), so that a retry can try again. The accepted keys
--- set is what a web process needs to answer sold_out from memory without ever
--- contradicting an accepted key.
+-- Only an accepted order is recorded under its idempotency key: a retry of it gets
+-- the same order back, whatever the sale does after. A refusal records nothing (a
+-- flood of fresh keys that are refused leaves nothing behind, and what one shopper
+-- can store is bounded by the per-user limit): its retry is decided anew, and is
+-- refused again for as long as the reason holds (a shopper's units never go down;
+-- sold out until a restock). The accepted keys set is what a web process needs to
+-- answer sold_out from memory without ever contradicting an accepted key.
 --
 -- Returns one result per buy of the group, in order, each one of
 --   {'replay', record}                       record = fingerprint|outcome|order id|ms
@@ -140,7 +143,6 @@ end
 -- (and a retry of the same key replays it, at step 1, without the admission).
 if admitted then redis.call('HDEL', KEYS[9], ARGV[2]) end
 if remaining < quantity then
-  record('sold_out')
   local snapshot = false
   if remaining <= 0 and not snapshot_sent and redis.call('SCARD', KEYS[7]) <= 10000 then
     snapshot = redis.call('SMEMBERS', KEYS[7])
@@ -150,7 +152,6 @@ end
 
 local bought = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')
 if bought + quantity > tonumber(state[3]) then
-  record('limit_reached')
   return {'limit_reached'}
 end
 
