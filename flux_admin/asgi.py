@@ -18,6 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from flux_admin.routing import websocket_urlpatterns  # noqa: E402
+from flux_admin.sockets import SocketGuard  # noqa: E402
 
 # The collector, tuned for thousands of open sockets. Every tick daphne writes one
 # message per socket, and the short-lived objects of a burst that a young
@@ -33,6 +34,6 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Each route brings the middleware it needs (cookies only for shoppers).
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": SocketGuard(AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))),
     }
 )

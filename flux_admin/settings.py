@@ -323,6 +323,13 @@ STOREFRONT_KEY_CACHE_SECONDS = env_int("STOREFRONT_KEY_CACHE_SECONDS", 10)
 # Places in one sale's waiting room one client address may hold (0: no cap). Shoppers
 # behind one NAT share an address: keep it well above one.
 WAITING_ROOM_JOINS_PER_ADDRESS = env_int("WAITING_ROOM_JOINS_PER_ADDRESS", 50)
+# Websockets one client address (an IPv6 /64) may hold open on one daphne process (0: no
+# cap; flux_admin/sockets.py). A shopper's page holds one or two; an office behind one
+# address, one or two per person.
+WS_SOCKETS_PER_ADDRESS = env_int("WS_SOCKETS_PER_ADDRESS", 200)
+# How many sockets must have closed (and at least half of the peak) before daphne
+# collects what they left and hands the memory back (flux_admin/sockets.py).
+WS_MEMORY_RETURN_SOCKETS = env_int("WS_MEMORY_RETURN_SOCKETS", 500)
 # Session-backed messages: the cookie-backed default builds a signer on every
 # request, buy requests included.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

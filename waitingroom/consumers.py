@@ -16,10 +16,26 @@ keeps no one's place alive.
 
 from __future__ import annotations
 
+import asyncio
+
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from infra.errors import ServiceUnavailable
 from orders.buy import identity
+from sales.live import live_state
 from waitingroom.fanout import fanout
+
+
+UNKNOWN_SALE = 4404  # the close code of a socket for a sale that has no live state
+
+
+def _sale_known(sale_id: int) -> bool:
+    """Whether the sale has live state (armed, live, or ended not long ago). While Redis
+    does not answer, yes: the socket's ticks will come once it does."""
+    try:
+        return live_state(sale_id) is not None
+    except ServiceUnavailable:
+        return True
 
 
 def shopper_of_scope(scope: dict) -> str | None:
@@ -41,6 +57,12 @@ class SaleWatchConsumer(AsyncWebsocketConsumer):
         self.sale_id = int(self.scope["url_route"]["kwargs"]["sale_id"])
         self.shopper = shopper_of_scope(self.scope) if self.counts_presence else None
         self.joined = False
+        if not await asyncio.to_thread(_sale_known, self.sale_id):
+            # A made-up id would hold a share of the fan-out for nothing: refused, with
+            # the code every unknown socket gets (flux_admin/sockets.py).
+            await self.accept()
+            await self.close(code=UNKNOWN_SALE)
+            return
         await fanout().join(self)  # present before the accept: once connected, it counts
         self.joined = True
         await self.accept()

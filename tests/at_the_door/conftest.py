@@ -14,13 +14,22 @@ from tests.support.product import Product
 from tests.support.servers import database_url_for_tests
 
 
+# The cap on websockets per client address for this folder's product (200 by default).
+SOCKETS_PER_ADDRESS = 20
+
+
 @pytest.fixture(scope="package")
 def product(
     tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any
 ) -> Iterator[Product]:
     with django_db_blocker.unblock():
         database_url = database_url_for_tests()
-    running = Product(state_dir=tmp_path_factory.mktemp("door") / "stack", database_url=database_url)
+    running = Product(
+        state_dir=tmp_path_factory.mktemp("door") / "stack",
+        database_url=database_url,
+        WS_SOCKETS_PER_ADDRESS=str(SOCKETS_PER_ADDRESS),
+        WS_MEMORY_RETURN_SOCKETS="200",
+    )
     running.start()
     yield running
     running.stop()
