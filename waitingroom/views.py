@@ -56,10 +56,21 @@ def _cookie_shopper(request: HttpRequest) -> str | None:
     return identity.shopper_of_cookie(request.COOKIES.get(identity.SHOPPER_COOKIE))
 
 
-def _page(request: HttpRequest, template: str, context: dict, status: int) -> tuple[HttpResponse, str]:
-    """Render a page holding the shopper's cookie; returns it and the shopper id."""
+# The sales whose pages give a new visitor a shopper cookie: they may still sell
+# (scheduled, live, paused; sold out until a restock or returned units reopen it).
+_MINTING_STATES = frozenset({ShopperSaleState.OPEN, ShopperSaleState.SOLD_OUT})
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict, status: int, state: ShopperSaleState
+) -> HttpResponse:
+    """Render a page, with a shopper cookie for a new visitor of a sale that may still
+    sell. No such sale, or an ended one, gives none: one GET used to mint a shopper,
+    even for a sale that does not exist (issue 22)."""
     response = render(request, template, context, status=status)
-    return response, shopper_ensure(request, response)
+    if state in _MINTING_STATES:
+        shopper_ensure(request, response)
+    return response
 
 
 def _receipts(request: HttpRequest, sale_id: int) -> ShopperReceipts | None:
@@ -108,8 +119,7 @@ def sale_page(request: HttpRequest, sale_id: int) -> HttpResponse:
         "server_ms": figures.now_ms if figures else int(time.time() * 1000),
         "receipts": _receipts(request, sale_id) if showcase is not None else None,
     }
-    response, _shopper = _page(request, "waitingroom/sale.html", context, STATUS_OF_STATE[state])
-    return response
+    return _page(request, "waitingroom/sale.html", context, STATUS_OF_STATE[state], state)
 
 
 @require_GET
@@ -129,7 +139,7 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
     }
     if state != ShopperSaleState.OPEN:
         context["state"] = state.value
-        return _page(request, "waitingroom/room.html", context, STATUS_OF_STATE[state])[0]
+        return _page(request, "waitingroom/room.html", context, STATUS_OF_STATE[state], state)
     # The shopper is needed before the page is drawn (its place is on it): its cookie
     # goes on a holder, then onto the page.
     holder = HttpResponse()
@@ -155,7 +165,7 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
             # How long until then, on Redis's clock: the page reloads then, not by its own clock.
             opens_in_ms=max(0, (place.opens_ms or 0) - figures.now_ms) if figures else 60_000,
         )
-        return _page(request, "waitingroom/room.html", context, 200)[0]
+        return _page(request, "waitingroom/room.html", context, 200, state)
     context.update(
         state=state.value,
         place=place.status.value if place else "unknown",
