@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,17 @@ from tests.support.servers import stack
 # tests/ha kill servers of the HA topology: only `make test-ha` (bin/test-ha) runs
 # them, on that topology; it sets FLUX_HA_TESTS.
 collect_ignore = [] if os.environ.get("FLUX_HA_TESTS") else ["ha"]
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests last. Playwright's sync API keeps an event loop running in the
+    main thread from its first test on, and a test that runs a loop of its own there
+    afterwards fails ("Cannot run the event loop while another loop is running").
+    pytest-django's and pytest's own reordering (by database use, by fixture scope)
+    moved them ahead of such tests once a new test file was added."""
+    items[:] = sorted(items, key=lambda item: item.path.is_relative_to(BROWSER_TESTS))
 
 
 @pytest.fixture(scope="session")
