@@ -22,13 +22,10 @@ import asyncio
 import ctypes
 import gc
 import ipaddress
-import logging
 from collections import Counter
 from typing import Any
 
 from django.conf import settings
-
-logger = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
 
