@@ -30,7 +30,7 @@ from sales import keys
 REFUSALS: dict[str, tuple[str, ...]] = {
     "sold_out": (Outcome.SOLD_OUT,),
     "rate_limited": (Outcome.RATE_LIMITED,),  # sent to the waiting room
-    "limit_reached": (Outcome.LIMIT_REACHED,),
+    "limit_reached": (Outcome.LIMIT_REACHED, Outcome.ADDRESS_LIMIT_REACHED),
     "unavailable": (Outcome.UNAVAILABLE,),
     "other": (
         Outcome.PAUSED,
@@ -38,6 +38,7 @@ REFUSALS: dict[str, tuple[str, ...]] = {
         Outcome.ENDED,
         Outcome.ADMISSION_INVALID,
         Outcome.SHOPPER_INVALID,
+        Outcome.PROOF_REQUIRED,
     ),
 }
 

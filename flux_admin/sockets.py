@@ -19,30 +19,19 @@ household or phone is handed a whole /64). Counts are per daphne process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import gc
-import ipaddress
 from collections import Counter
 from typing import Any
 
 from django.conf import settings
 
+from orders.buy.identity import address_group
+
 Scope = dict[str, Any]
 
 REFUSED_NUL, REFUSED_UNKNOWN, REFUSED_TOO_MANY = 4400, 4404, 4429
-
-
-def address_group(address: str) -> str:
-    """What a limit per client address counts: the address itself, an IPv6 one's /64."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed)
 
 
 def _client_address(scope: Scope) -> str:
@@ -114,7 +103,5 @@ class SocketGuard:
         self.trim = None
         self.peak = self.total
         gc.collect()
-        try:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: the collection alone
             ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc: the collection alone
-            pass

@@ -20,6 +20,10 @@ HTTP_STATUS: dict[str, int] = {
     "paused": 409,
     "ended": 409,
     "limit_reached": 409,
+    "address_limit_reached": 409,
+    # 403: the cookie is a credential that does not suffice here until the page solves
+    # the sale's challenge (waitingroom/proof.py), whatever the sale does.
+    "proof_required": 403,
     # 403, not 409: the admission token is a credential this request may not use
     # (forged, another shopper's or sale's, spent or expired), not a state of the sale;
     # the answer is the same whatever the sale does. The shopper rejoins the queue.

@@ -202,6 +202,7 @@ class SaleAdmin(MerchantScopedAdmin):
         (None, {"fields": ["product_name", "image_url", "sku", "unit_price", "currency", "quantity"]}),
         ("Window", {"fields": ["starts_at", "ends_at", "queue_opens_at"]}),
         ("Limits and rates", {"fields": ["per_user_limit", "rate", "burst", "admission_rate"]}),
+        ("Against bots", {"fields": ["units_per_address", "admissions_per_address", "proof_bits"]}),
         ("Status", {"fields": ["status", "went_live_at", "ended_at", "line_drawn"]}),
     ]
 

@@ -5,13 +5,16 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
     fg:{42}:state            hash: status, remaining, sold, quantity, per_user_limit,
                              rate, burst, admission_rate, starts_ms, ends_ms (0 = none),
                              unit_price, currency, sku, merchant_id, reopen_ms (restock pause),
+                             units_per_address, admissions_per_address, proof_bits (issue 22),
                              queue_opens_ms (0: the line takes joiners whenever the sale
                              is scheduled),
                              opens_ms (a SKU taken over: not before, see SKU_CACHE_MS),
                              paused_ms (while paused: when the pause began; the waiting
                              room's turns stand still from then, sales/lua/set_status.lua)
     fg:{42}:bucket           hash: tokens, ts (µs, Redis TIME) — the buy API's token bucket
-    fg:{42}:users            hash: user id -> units bought (per-user limit)
+    fg:{42}:users            hash: user id -> units bought (per-user limit); and "@" + client
+                             address -> the units its hosted pages' shoppers bought
+                             (units_per_address)
     fg:{42}:idem:<key>       string: the stored outcome for one idempotency key
     fg:{42}:ledger           hash: order id -> reservation (JSON), the commit point of an order
     fg:{42}:pending          sorted set: order id by acceptance time, not yet persisted
@@ -41,6 +44,8 @@ The waiting room's queue (waitingroom/queue.py; buy.lua reads waiting and admitt
     fg:{42}:queue:polled     sorted set: waiting shopper id by the ms of its last poll
     fg:{42}:queue:addresses  hash: client address -> places it holds (the per-address cap)
     fg:{42}:queue:address_of hash: waiting shopper id -> the client address it joined from
+    fg:{42}:queue:turns      hash: client address -> turns (admissions) given to it in this
+                             sale, for the sale's admissions_per_address
     fg:{42}:queue:admitted   hash: shopper id -> nonce|expires_ms|ticket, an admission
     fg:{42}:queue:expiry     sorted set: shopper id by its admission's expiry (purging)
     fg:{42}:queue:serving    string: the highest ticket admitted so far
@@ -108,7 +113,7 @@ def buy_script_keys(sale_id: int, *idempotency_keys: str) -> list[str]:
 
 QUEUE_PARTS = (
     "seq", "waiting", "gone", "polled", "addresses", "address_of", "admitted", "expiry", "serving",
-    "stats", "draw",
+    "stats", "draw", "turns",
 )  # fmt: skip
 
 

@@ -65,6 +65,9 @@ def _config(sale: Sale) -> list[object]:
     return [
         "quantity", sale.quantity,
         "per_user_limit", sale.per_user_limit,
+        "units_per_address", sale.units_per_address,
+        "admissions_per_address", sale.admissions_per_address,
+        "proof_bits", sale.proof_bits,
         "rate", sale.rate,
         "burst", sale.burst,
         "admission_rate", sale.admission_rate,

@@ -21,6 +21,7 @@ from sales.validation import moment_problem, validate_image_url, validate_moment
 MAX_QUANTITY = 10_000_000
 MAX_PER_USER_LIMIT = 1_000
 MAX_RATE = 1_000_000
+MAX_PROOF_BITS = 24
 MAX_PRICE = Decimal("1000000.00")
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -83,6 +84,32 @@ class Sale(models.Model):
     )
     per_user_limit = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_PER_USER_LIMIT)]
+    )
+    # Limits that follow the client, not the cookie (issue 22): a bot that mints shopper
+    # cookies by the hundred still has one address. An IPv6 /64 counts as one address.
+    # Only the hosted pages' shoppers (the fg_shopper cookie) are counted: a storefront's
+    # backend calls from one address for all of its shoppers, and vouches for each.
+    units_per_address = models.PositiveIntegerField(
+        "units per client address",
+        default=4,
+        help_text="How many units the hosted pages' shoppers behind one network address may buy "
+        "in this sale, all together (a household or an office shares one address). 0: no cap.",
+        validators=[MaxValueValidator(MAX_QUANTITY)],
+    )
+    admissions_per_address = models.PositiveIntegerField(
+        "waiting-room turns per client address",
+        default=10,
+        help_text="How many turns to buy the waiting room gives shoppers behind one network "
+        "address in this sale, all together, places still waiting included. 0: no cap.",
+        validators=[MaxValueValidator(MAX_QUANTITY)],
+    )
+    proof_bits = models.PositiveIntegerField(
+        "proof of work (bits)",
+        default=16,
+        help_text="How much work a browser does before the hosted pages give it a shopper "
+        "identity for this sale: about 2^bits hashes (16: a fraction of a second on a phone; "
+        "each bit more doubles it). 0: none. A storefront's signed shoppers never do it.",
+        validators=[MaxValueValidator(MAX_PROOF_BITS)],
     )
     admission_rate = models.PositiveIntegerField(
         "shoppers let in per second",

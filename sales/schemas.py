@@ -11,7 +11,14 @@ from typing import Annotated
 from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict
 
-from sales.models import MAX_PER_USER_LIMIT, MAX_PRICE, MAX_QUANTITY, MAX_RATE, SKU_PATTERN
+from sales.models import (
+    MAX_PER_USER_LIMIT,
+    MAX_PRICE,
+    MAX_PROOF_BITS,
+    MAX_QUANTITY,
+    MAX_RATE,
+    SKU_PATTERN,
+)
 from sales.validation import IMAGE_URL_PATTERN, Moment, StrictInt, Text
 
 ProductName = Text(200)
@@ -29,6 +36,8 @@ Price = Annotated[Decimal, Field(ge=Decimal("0.01"), le=MAX_PRICE, max_digits=10
 Quantity = StrictInt(1, MAX_QUANTITY)
 PerUserLimit = StrictInt(1, MAX_PER_USER_LIMIT)
 Rate = StrictInt(1, MAX_RATE)
+PerAddress = StrictInt(0, MAX_QUANTITY)
+ProofBits = StrictInt(0, MAX_PROOF_BITS)
 
 
 class Body(BaseModel):
@@ -53,6 +62,15 @@ class SaleIn(Body):
         None, description="When the line (the pre-queue) opens before starts_at; none: once scheduled."
     )
     per_user_limit: PerUserLimit = 1  # type: ignore[valid-type]
+    units_per_address: PerAddress = Field(  # type: ignore[valid-type]
+        4, description="Units the hosted pages' shoppers behind one address may buy in all; 0: no cap."
+    )
+    admissions_per_address: PerAddress = Field(  # type: ignore[valid-type]
+        10, description="Waiting-room turns shoppers behind one address get in all; 0: no cap."
+    )
+    proof_bits: ProofBits = Field(  # type: ignore[valid-type]
+        16, description="Proof of work a browser does for a shopper identity: about 2^bits hashes; 0: none."
+    )
     admission_rate: Rate = 50  # type: ignore[valid-type]
     rate: Rate = 1000  # type: ignore[valid-type]
     burst: Rate = 2000  # type: ignore[valid-type]
@@ -69,6 +87,9 @@ class SalePatch(Body):
     ends_at: Moment | None = None
     queue_opens_at: Moment | None = None
     per_user_limit: PerUserLimit | None = None  # type: ignore[valid-type]
+    units_per_address: PerAddress | None = None  # type: ignore[valid-type]
+    admissions_per_address: PerAddress | None = None  # type: ignore[valid-type]
+    proof_bits: ProofBits | None = None  # type: ignore[valid-type]
     admission_rate: Rate | None = None  # type: ignore[valid-type]
     rate: Rate | None = None  # type: ignore[valid-type]
     burst: Rate | None = None  # type: ignore[valid-type]
@@ -99,6 +120,9 @@ class SaleOut(Schema):
     ends_at: datetime | None
     queue_opens_at: datetime | None
     per_user_limit: int
+    units_per_address: int
+    admissions_per_address: int
+    proof_bits: int
     admission_rate: int
     rate: int
     burst: int

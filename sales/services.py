@@ -49,7 +49,8 @@ EDITABLE_STATUSES = frozenset({S.DRAFT, S.SCHEDULED})
 RATE_FIELDS = ("admission_rate", "rate", "burst")
 CONFIG_FIELDS = (
     "product_name", "image_url", "sku", "unit_price", "currency", "quantity", "starts_at", "ends_at",
-    "queue_opens_at", "per_user_limit", "admission_rate", "rate", "burst",
+    "queue_opens_at", "per_user_limit", "units_per_address", "admissions_per_address", "proof_bits",
+    "admission_rate", "rate", "burst",
 )  # fmt: skip
 
 

@@ -43,6 +43,11 @@ def make_sale(merchant: Any, *, live: bool = False, **fields: Any) -> Sale:
         "quantity": 100,
         "starts_at": now,
         "ends_at": now + timedelta(hours=1),
+        # The suite's shoppers all come from 127.0.0.1 and mint their cookies for free:
+        # the defaults against bots are off unless a test is about them.
+        "units_per_address": 0,
+        "admissions_per_address": 0,
+        "proof_bits": 0,
     }
     sale = services.sale_create(merchant=merchant, **{**defaults, **fields})
     return services.sale_go_live(sale_id=sale.pk) if live else sale
@@ -66,6 +71,9 @@ ADMIN_SALE_FORM = {
     "ends_at_0": "2030-01-01",
     "ends_at_1": "11:00:00",
     "per_user_limit": "1",
+    "units_per_address": "4",
+    "admissions_per_address": "10",
+    "proof_bits": "16",
     "rate": "100",
     "burst": "100",
     "admission_rate": "10",

@@ -25,7 +25,6 @@ from orders.buy import identity
 from sales.live import live_state
 from waitingroom.fanout import fanout
 
-
 UNKNOWN_SALE = 4404  # the close code of a socket for a sale that has no live state
 
 

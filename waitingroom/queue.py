@@ -47,10 +47,10 @@ SCAN_LIMIT = 2000
 # (a restart, a hand-over), the queue resumes at its rate instead of in a burst.
 LONGEST_TICK_MS = 1000
 
-JOIN_KEYS = ("seq", "waiting", "gone", "admitted", "addresses", "address_of", "serving", "draw")
+JOIN_KEYS = ("seq", "waiting", "gone", "admitted", "addresses", "address_of", "serving", "draw", "turns")
 ADMIT_KEYS = (
     "waiting", "gone", "admitted", "expiry", "serving", "stats", "addresses", "address_of", "polled",
-    "draw",
+    "draw", "turns",
 )  # fmt: skip
 
 
@@ -62,7 +62,9 @@ class PlaceStatus(StrEnum):
     NOT_FOUND = "not_found"
     SOLD_OUT = "sold_out"
     ENDED = "ended"
-    ADDRESS_FULL = "address_full"  # the client address holds its cap of places
+    ADDRESS_FULL = "address_full"  # the client address holds its cap of places at once
+    ADDRESS_DONE = "address_done"  # ... had the sale's admissions_per_address turns (places included)
+    PROOF_REQUIRED = "proof_required"  # the cookie carries less proof of work than the sale asks
     NOT_OPEN = "not_open"  # the sale's line (its pre-queue) opens later: opens_ms
 
 
@@ -138,16 +140,29 @@ def _grace_ms() -> int:
 
 
 def queue_join(
-    *, sale_id: int, shopper: str, client_address: str | None = None, now_ms: int | None = None
+    *,
+    sale_id: int,
+    shopper: str,
+    client_address: str | None = None,
+    proof_bits: int | None = None,
+    now_ms: int | None = None,
 ) -> Place:
     """Take a place at the back of the sale's queue, or get back the one the
     shopper holds (a refresh keeps it). A sold-out or ended sale takes no one; a
     paused or not yet started one does. Until its page connects or polls, the
-    new place counts as away (see the module doc)."""
+    new place counts as away (see the module doc). `client_address` (grouped,
+    identity.address_group) is what the caps per address count; `proof_bits`, the
+    proof of work the shopper's cookie carries (None: not checked)."""
     result = _run(
         "join",
         keys=[keys.state_key(sale_id), *keys.queue_keys(sale_id, *JOIN_KEYS)],
-        args=[shopper, _now(now_ms), client_address or "", settings.WAITING_ROOM_JOINS_PER_ADDRESS],
+        args=[
+            shopper,
+            _now(now_ms),
+            client_address or "",
+            settings.WAITING_ROOM_JOINS_PER_ADDRESS,
+            "" if proof_bits is None else proof_bits,
+        ],
     )
     return _place(result)  # type: ignore[arg-type]
 

@@ -56,6 +56,12 @@ def _cookie_shopper(request: HttpRequest) -> str | None:
     return identity.shopper_of_cookie(request.COOKIES.get(identity.SHOPPER_COOKIE))
 
 
+def _cookie_bits(request: HttpRequest) -> int:
+    """The proof of work the request's fg_shopper cookie carries (0: none, or no valid cookie)."""
+    found = identity.cookie_shopper(request.COOKIES.get(identity.SHOPPER_COOKIE))
+    return found[1] if found else 0
+
+
 # The sales whose pages give a new visitor a shopper cookie: they may still sell
 # (scheduled, live, paused; sold out until a restock or returned units reopen it).
 _MINTING_STATES = frozenset({ShopperSaleState.OPEN, ShopperSaleState.SOLD_OUT})
@@ -146,7 +152,10 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
     shopper = shopper_ensure(request, holder)
     try:
         place = queue_join(
-            sale_id=sale_id, shopper=shopper, client_address=identity.client_address(request.META)
+            sale_id=sale_id,
+            shopper=shopper,
+            client_address=identity.client_address_group(request.META),
+            proof_bits=_cookie_bits(request),
         )
     except ServiceUnavailable:
         place = None  # the page falls back to polling, which tells it when Redis is back
@@ -154,7 +163,7 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
     if place is not None and place.status in STATE_OF_REFUSED_JOIN:
         state = STATE_OF_REFUSED_JOIN[place.status]
         status = STATUS_OF_STATE[state]
-    elif place is not None and place.status == PlaceStatus.ADDRESS_FULL:
+    elif place is not None and place.status in (PlaceStatus.ADDRESS_FULL, PlaceStatus.ADDRESS_DONE):
         status = 429
     elif place is not None and place.status == PlaceStatus.NOT_OPEN:
         figures = _figures_or_none(sale_id)

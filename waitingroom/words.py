@@ -23,6 +23,10 @@ def script_words() -> dict[str, object]:
         "paused": _("The sale is paused for a moment. Try again shortly."),
         "ended": _("This sale has ended."),
         "limit_reached": _("You already bought as many as this sale allows per shopper."),
+        "address_limit_reached": _(
+            "Shoppers on your network (your home or office connection) have bought as many as "
+            "this sale allows per connection."
+        ),
         "admission_invalid": _("Your turn has passed or was already used: rejoin the waiting room."),
         "reload": _("Please reload the page and try again."),
         "unavailable": _("We cannot take orders this second. Try again in a moment: you will not buy twice."),

@@ -11,21 +11,27 @@
 --       7 queue:waiting  8 queue:admitted (the waiting room, waitingroom/lua/admit.lua)
 --       9 counts (the live dashboard's counters, sales/keys.py)
 --       10.. one idempotency record per buy of the group, in order
--- ARGV  8 per buy of the group, in order:
+-- ARGV  10 per buy of the group, in order:
 --       1 order id (made by the caller)   2 user id   3 quantity   4 request fingerprint
 --       5 idempotency key   6 sale id   7 the admission's nonce ('' = none; the caller
 --       checked the admission token's signature, orders/buy/admission.py)
 --       8 a storefront shopper's merchant id ('' = not a storefront's shopper)
+--       9 the client address (its IPv6 /64) of a hosted pages' shopper ('' = not counted:
+--         a storefront's shopper, or demo mode)
+--       10 the proof of work the shopper's cookie was minted with, in bits ('' = not
+--         checked: not a hosted pages' shopper)
 --
 -- decide() sees one buy's keys and arguments in the layout of a single call:
 --   KEYS  1 state  2 bucket  3 users  4 idempotency record  5 ledger  6 pending
 --         7 accepted keys  8 queue:waiting  9 queue:admitted
---   ARGV  the buy's 8 arguments, as above
+--   ARGV  the buy's 10 arguments, as above
 --
 -- Decision order:
 --   1. idempotency: a key already decided returns its record, touching nothing;
 --   2. the sale: unknown, or a storefront's shopper of another merchant
---      (shopper_invalid, not recorded);
+--      (shopper_invalid, not recorded), or a hosted pages' shopper whose cookie was
+--      minted with less proof of work than the sale asks (proof_required, not recorded:
+--      the page solves the sale's challenge and buys again);
 --   3. the way in, one of:
 --      a. an admission (ARGV 7): it must be the one the admitter recorded for this
 --         user, not expired, else admission_invalid (reused, expired, superseded).
@@ -42,7 +48,8 @@
 --   5. stock: not enough left -> sold_out (before the per-user check, so that
 --      while a sale is sold out every new request gets the same answer, which
 --      lets web processes answer it from memory, see orders/buy/decision.py);
---   6. per-user limit;
+--   6. per-user limit, then the client address's (units_per_address, over all of the
+--      hosted pages' shoppers behind it: address_limit_reached);
 --   7. reserve: decrement stock, count the user's units, write the reservation
 --      to the ledger (the commit point of the order) and record the key.
 -- Only an accepted order is recorded under its idempotency key: a retry of it gets
@@ -60,7 +67,8 @@
 --   {'sold_out', accepted keys or false}     keys: a snapshot for the sold-out flag (sent
 --                                            once per group: later ones say false)
 --   {outcome}                                not_found, not_started, paused, ended, limit_reached,
---                                            admission_invalid, shopper_invalid
+--                                            admission_invalid, shopper_invalid, proof_required,
+--                                            address_limit_reached
 --
 -- Counting (the live dashboard, /metrics): every decision but not_found adds one to
 -- its outcome in the sale's counts hash ('replay' for a key decided before), with
@@ -87,6 +95,8 @@ local status = state[1]
 if not status then return {'not_found'} end
 -- A shop's token proves its own shoppers only (orders/buy/identity.py).
 if ARGV[8] ~= '' and ARGV[8] ~= state[12] then return {'shopper_invalid'} end
+-- A hosted pages' identity costs the proof of work the sale asks (waitingroom/proof.py).
+if ARGV[10] ~= '' and tonumber(ARGV[10]) < (tonumber(state[16]) or 0) then return {'proof_required'} end
 
 local now_us, now_ms, ttl = sale.now_us, sale.now_ms, sale.ttl
 local ends_ms = tonumber(state[7])
@@ -154,6 +164,16 @@ local bought = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')
 if bought + quantity > tonumber(state[3]) then
   return {'limit_reached'}
 end
+-- The address's units sit in the users hash too, under '@' + address (a user id never
+-- starts with '@'): one more field, no more keys.
+local address_cap = tonumber(state[15]) or 0
+local address = ARGV[9] ~= '' and address_cap > 0 and ('@' .. ARGV[9]) or nil
+if address then
+  if tonumber(redis.call('HGET', KEYS[3], address) or '0') + quantity > address_cap then
+    return {'address_limit_reached'}
+  end
+  redis.call('HINCRBY', KEYS[3], address, quantity)
+end
 
 sale.remaining = remaining - quantity
 sale.sold = sale.sold + quantity
@@ -171,7 +191,8 @@ end
 
 -- The group's shared reads (see above): the sale, and the clock.
 sale.state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'per_user_limit', 'rate', 'burst',
-  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id', 'opens_ms', 'paused_ms')
+  'starts_ms', 'ends_ms', 'reopen_ms', 'sku', 'unit_price', 'currency', 'merchant_id', 'opens_ms', 'paused_ms',
+  'units_per_address', 'proof_bits')
 sale.remaining = tonumber(sale.state[2])
 sale.sold = 0
 if sale.state[1] then
@@ -187,11 +208,11 @@ end
 local results, counts = {}, {}
 local snapshot_sent = false
 for i = 1, #KEYS - 9 do
-  local first = (i - 1) * 8
+  local first = (i - 1) * 10
   local decided = decide(
     {KEYS[1], KEYS[2], KEYS[3], KEYS[9 + i], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]},
-    {ARGV[first + 1], ARGV[first + 2], ARGV[first + 3], ARGV[first + 4],
-     ARGV[first + 5], ARGV[first + 6], ARGV[first + 7], ARGV[first + 8]},
+    {ARGV[first + 1], ARGV[first + 2], ARGV[first + 3], ARGV[first + 4], ARGV[first + 5],
+     ARGV[first + 6], ARGV[first + 7], ARGV[first + 8], ARGV[first + 9], ARGV[first + 10]},
     snapshot_sent)
   if decided[1] == 'sold_out' and decided[2] then snapshot_sent = true end
   -- An unknown sale is not counted: ids nobody armed get no keys.

@@ -145,6 +145,8 @@ def buy(
     idempotency_key: str,
     admission_token: str | None = None,
     merchant_id: int | None = None,
+    client_address: str = "",
+    proof_bits: int | None = None,
 ) -> BuyResult:
     """Decide one purchase, blocking: buy_steps driven by run_sync."""
     return run_sync(
@@ -155,6 +157,8 @@ def buy(
             idempotency_key=idempotency_key,
             admission_token=admission_token,
             merchant_id=merchant_id,
+            client_address=client_address,
+            proof_bits=proof_bits,
         )
     )
 
@@ -167,11 +171,16 @@ def buy_steps(
     idempotency_key: str,
     admission_token: str | None = None,
     merchant_id: int | None = None,
+    client_address: str = "",
+    proof_bits: int | None = None,
 ) -> Steps[BuyResult]:
     """Decide one purchase. Inputs are already validated (the API edge does it);
     `admission_token` is the Admission-Token header of a shopper admitted from the
     waiting room, None for everyone else. `merchant_id`: a storefront's shopper's
-    merchant (orders/buy/identity.py), who must be the sale's.
+    merchant (orders/buy/identity.py), who must be the sale's. A hosted pages'
+    shopper (the cookie) brings `proof_bits`, the proof of work its cookie cost, and
+    its `client_address` (grouped: identity.address_group), whose units the sale caps;
+    everyone else brings None and "", and is neither checked nor counted.
 
     Counted and timed for the live dashboard and /metrics (orders/buy/tally.py):
     two clock reads and one dictionary update under a lock, no I/O; buy.lua counts
@@ -182,7 +191,7 @@ def buy_steps(
         tally().record(sale_id, time.perf_counter() - started, Outcome.SOLD_OUT)
         return _refusal(Outcome.SOLD_OUT, sale_id)  # the herd after the stock is gone: no round trip
     result, uncounted = yield from _decide(
-        sale_id, user_id, quantity, idempotency_key, admission_token, merchant_id
+        sale_id, user_id, quantity, idempotency_key, admission_token, merchant_id, client_address, proof_bits
     )
     tally().record(sale_id, time.perf_counter() - started, uncounted)
     return result
@@ -195,6 +204,8 @@ def _decide(
     idempotency_key: str,
     admission_token: str | None,
     merchant_id: int | None,
+    client_address: str,
+    proof_bits: int | None,
 ) -> Steps[tuple[BuyResult, str | None]]:
     """Steps 2-5. Returns the result, and its outcome if buy.lua did not count it."""
     nonce = ""  # no admission: buy.lua sends the shopper through the queue or the bucket
@@ -213,7 +224,10 @@ def _decide(
         result: list = yield Decide(
             sale_id,
             idempotency_key,
-            (order_id, user_id, quantity, fingerprint, idempotency_key, sale_id, nonce, merchant_id or ""),
+            (
+                *(order_id, user_id, quantity, fingerprint, idempotency_key, sale_id, nonce),
+                *(merchant_id or "", client_address, "" if proof_bits is None else proof_bits),
+            ),
         )
     except redis.RedisError:
         return _unavailable("The stock service (Redis)"), Outcome.UNAVAILABLE

@@ -50,9 +50,11 @@ are waiting there (then only their admissions buy); a client that sends `Accept:
 which would follow a 302 silently) gets 429 `rate_limited` instead, with `waiting_room` in the body. A shopper admitted from the waiting room sends its
 `Admission-Token` header (single use, short-lived): it skips the bucket and the queue; 403
 `admission_invalid` when it is spent, expired, or not this shopper's for this sale. 409 `sold_out`,
-`not_started`, `paused`, `ended`, `limit_reached`; 400 missing or malformed key; 422 invalid body or
-`idempotency_key_reused`; 401 `shopper_required` (no proof of the shopper) or `shopper_invalid` (a
-tampered cookie; a forged, expired or revoked token, or another merchant's); 404 unknown sale;
+`not_started`, `paused`, `ended`, `limit_reached`, `address_limit_reached` (the hosted pages' shoppers
+behind this client address bought the sale's `units_per_address`); 403 `proof_required` (the cookie carries
+less proof of work than the sale asks: the page solves the sale's challenge); 400 missing or malformed key;
+422 invalid body or `idempotency_key_reused`; 401 `shopper_required` (no proof of the shopper) or
+`shopper_invalid` (a tampered cookie; a forged, expired or revoked token, or another merchant's); 404 unknown sale;
 413 body too large; 415 a body that is not `application/json`; 503 `unavailable` (`Retry-After`)."""
 
 
@@ -210,6 +212,13 @@ def _buyer(shopper: identity.Shopper | None, user_id: str | None, field: str) ->
     return shopper
 
 
+def _counted_address(meta: Meta, buyer: identity.Shopper) -> str:
+    """The client address a hosted pages' shopper's units count against (the sale's
+    units_per_address); "" for a storefront's shopper or demo mode's, who are not
+    counted per address (a shop's backend calls from one address for all of them)."""
+    return identity.client_address_group(meta) if buyer.proof_bits is not None else ""
+
+
 def _shoppers_key(idempotency_key: str, shopper: identity.Shopper) -> str:
     """The idempotency key as recorded: the shopper's own. Another shopper who
     sends the same key (learnt or guessed) gets a decision of their own, never
@@ -280,6 +289,8 @@ def buy_steps(sale_id: int, meta: Meta, read_body: ReadBody) -> decision.Steps[A
         idempotency_key=_shoppers_key(key, buyer),
         admission_token=_admission_token(meta),
         merchant_id=buyer.merchant_id,
+        client_address=_counted_address(meta, buyer),
+        proof_bits=buyer.proof_bits,
     )
     return _outcome_answer(result, sale_id, meta)
 
@@ -326,6 +337,8 @@ def order_steps(meta: Meta, read_body: ReadBody) -> decision.Steps[Answer]:
         idempotency_key=_shoppers_key(key, buyer),
         admission_token=_admission_token(meta),
         merchant_id=buyer.merchant_id,
+        client_address=_counted_address(meta, buyer),
+        proof_bits=buyer.proof_bits,
     )
     return _outcome_answer(result, sale_id, meta)
 

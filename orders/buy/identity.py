@@ -5,10 +5,14 @@ keys all hang on the shopper's id, so the id must come from something the
 shopper cannot make up. A buy request proves it one of two ways:
 
   fg_shopper cookie   the hosted pages' shopper (Flux-Gate's own pages): a random
-                      id, "s_" + 22 characters, signed by Flux-Gate
+                      id, "s_" + 22 characters, and the proof of work its browser
+                      did to get it ("~" + bits; none: 0), signed by Flux-Gate
                       (django.core.signing.Signer, salt "flux.shopper"); set
                       HttpOnly, SameSite=Lax, Secure in production, by the pages
-                      (waitingroom/shopper.py), never by the buy API.
+                      once the browser solved the sale's challenge
+                      (waitingroom/shopper.py), never by the buy API. A sale that
+                      asks more bits than the cookie carries refuses it
+                      (proof_required) until the page solves its challenge.
   X-Shopper-Token     a shop calling the buy API from its own backend: it signs its
                       shopper's reference with its merchant's storefront key
                       (sales/storefront.py makes them)
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import time
@@ -70,6 +75,10 @@ Meta = Mapping[str, Any]  # a WSGI environ, or Django's request.META
 class Shopper:
     id: str  # what the limit, the queue and the idempotency keys are bound to
     merchant_id: int | None = None  # a storefront's shopper: the merchant whose key signed the token
+    # A hosted pages' shopper (the cookie): the proof of work it was minted with, in bits.
+    # None for a storefront's shopper and demo mode's body user_id, which are not counted
+    # per client address and do no proof of work (buy.lua).
+    proof_bits: int | None = None
 
 
 class ShopperRefused(Exception):
@@ -94,26 +103,41 @@ def shopper_id_new() -> str:
     return "s_" + secrets.token_urlsafe(16)
 
 
-def shopper_cookie_sign(shopper_id: str) -> str:
-    """The fg_shopper cookie's value for a shopper id (the pages set it)."""
-    return _cookie_signer().sign(shopper_id)
+def shopper_cookie_sign(shopper_id: str, proof_bits: int = 0) -> str:
+    """The fg_shopper cookie's value for a shopper id whose browser did `proof_bits`
+    of proof of work (the pages set it)."""
+    return _cookie_signer().sign(f"{shopper_id}~{proof_bits}" if proof_bits else shopper_id)
+
+
+def shopper_cookie_read(value: str) -> tuple[str, int]:
+    """(shopper id, proof bits) of a fg_shopper cookie; ShopperRefused if it was not
+    signed here."""
+    try:
+        signed = _cookie_signer().unsign(value)
+    except BadSignature:
+        raise ShopperRefused("The shopper cookie is not valid: open the sale's page again.") from None
+    shopper_id, _, bits = signed.partition("~")
+    return shopper_id, int(bits) if bits else 0
 
 
 def shopper_cookie_verify(value: str) -> str:
     """The shopper id in a fg_shopper cookie; ShopperRefused if it was not signed here."""
-    try:
-        return _cookie_signer().unsign(value)
-    except BadSignature:
-        raise ShopperRefused("The shopper cookie is not valid: open the sale's page again.") from None
+    return shopper_cookie_read(value)[0]
 
 
 def shopper_of_cookie(value: str | None) -> str | None:
     """The shopper of a fg_shopper cookie's value; None when there is none or it was
     tampered with (for pages and sockets, which then treat the visitor as new)."""
+    found = cookie_shopper(value)
+    return found[0] if found else None
+
+
+def cookie_shopper(value: str | None) -> tuple[str, int] | None:
+    """shopper_cookie_read, or None when there is no cookie or it was tampered with."""
     if not value:
         return None
     try:
-        return shopper_cookie_verify(value)
+        return shopper_cookie_read(value)
     except ShopperRefused:
         return None
 
@@ -229,7 +253,8 @@ def shopper_identify_steps(meta: Meta) -> Steps[Shopper | None]:
     if cookies and SHOPPER_COOKIE in cookies:
         value = parse_cookie(cookies).get(SHOPPER_COOKIE)  # Django's own parser, as request.COOKIES
         if value:
-            return Shopper(shopper_cookie_verify(value))
+            shopper_id, bits = shopper_cookie_read(value)
+            return Shopper(shopper_id, proof_bits=bits)
     return None
 
 
@@ -240,3 +265,22 @@ def client_address(meta: Meta) -> str:
     address, replacing anything the client sent, and granian listens only on
     Unix sockets nginx reaches; a direct connection (tests) has REMOTE_ADDR."""
     return meta.get("HTTP_X_FORWARDED_FOR") or meta.get("REMOTE_ADDR") or ""
+
+
+def address_group(address: str) -> str:
+    """What a limit per client address counts: the address itself, an IPv6 one's /64
+    (one household or one hosting customer gets a whole /64, and picks from it)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def client_address_group(meta: Meta) -> str:
+    """address_group of the request's client address: what the caps per address count."""
+    return address_group(client_address(meta))

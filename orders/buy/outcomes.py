@@ -24,6 +24,8 @@ class Outcome(StrEnum):
     SHOPPER_INVALID = "shopper_invalid"
     UNAVAILABLE = "unavailable"
     ADMISSION_INVALID = "admission_invalid"
+    ADDRESS_LIMIT_REACHED = "address_limit_reached"
+    PROOF_REQUIRED = "proof_required"
 
     @property
     def http_status(self) -> int:
@@ -43,6 +45,13 @@ DETAILS: dict[Outcome, str] = {
     Outcome.PAUSED: "The sale is paused.",
     Outcome.ENDED: "The sale has ended.",
     Outcome.LIMIT_REACHED: "You have reached this sale's per-shopper limit.",
+    Outcome.ADDRESS_LIMIT_REACHED: (
+        "Shoppers at your network address have bought as many units as this sale allows per address."
+    ),
+    Outcome.PROOF_REQUIRED: (
+        "This sale asks your browser for more proof of work than your shopper cookie carries: "
+        "open the sale's page again."
+    ),
     Outcome.NOT_FOUND: "No such sale.",
     Outcome.KEY_REUSED: "This Idempotency-Key was used for a different request.",
     Outcome.SHOPPER_REQUIRED: (

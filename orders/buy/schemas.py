@@ -40,8 +40,8 @@ class BuyIn(BaseModel):
 class BuyOut(Schema):
     status: str = Field(
         description="accepted, accepted_pending, rate_limited, sold_out, not_started, paused, ended, "
-        "limit_reached, not_found, idempotency_key_reused, invalid, unavailable, shopper_required, "
-        "shopper_invalid"
+        "limit_reached, address_limit_reached, not_found, idempotency_key_reused, invalid, unavailable, "
+        "shopper_required, shopper_invalid, proof_required"
     )
     detail: str
     sale_id: int | None = None

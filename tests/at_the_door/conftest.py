@@ -13,7 +13,6 @@ import pytest
 from tests.support.product import Product
 from tests.support.servers import database_url_for_tests
 
-
 # The cap on websockets per client address for this folder's product (200 by default).
 SOCKETS_PER_ADDRESS = 20
 

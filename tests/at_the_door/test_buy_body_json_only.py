@@ -20,13 +20,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None]
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None],
 )
-def test_a_body_that_is_not_json_is_415_and_buys_nothing(product: Product, owner, content_type: str | None) -> None:
+def test_a_body_that_is_not_json_is_415_and_buys_nothing(
+    product: Product, owner, content_type: str | None
+) -> None:
     sale = make_sale(owner, live=True, quantity=5, sku="json-only")
     _, cookies = shopper_cookie()
-    headers = {"Idempotency-Key": "json-1", **cookies, **({"Content-Type": content_type} if content_type else {})}
-    for path, body in ((f"/api/v1/sales/{sale.pk}/buy", b'{"quantity": 1}'), ("/order", b'{"productId": "json-only"}')):
+    headers = {
+        "Idempotency-Key": "json-1",
+        **cookies,
+        **({"Content-Type": content_type} if content_type else {}),
+    }
+    for path, body in (
+        (f"/api/v1/sales/{sale.pk}/buy", b'{"quantity": 1}'),
+        ("/order", b'{"productId": "json-only"}'),
+    ):
         status, _, answer = exchange(product.port, http_request("POST", path, headers, body))
         assert status == 415, (path, answer)
         refusal = json.loads(answer)
@@ -40,7 +50,9 @@ def test_json_with_a_charset_is_json(product: Product, owner) -> None:
     sale = make_sale(owner, live=True, quantity=5)
     _, cookies = shopper_cookie()
     headers = {"Content-Type": "Application/JSON; charset=utf-8", "Idempotency-Key": "json-2", **cookies}
-    status, _, body = exchange(product.port, http_request("POST", f"/api/v1/sales/{sale.pk}/buy", headers, b"{}"))
+    status, _, body = exchange(
+        product.port, http_request("POST", f"/api/v1/sales/{sale.pk}/buy", headers, b"{}")
+    )
     assert (status, json.loads(body)["status"]) == (200, "accepted")
 
 
@@ -49,7 +61,9 @@ def test_every_server_of_the_route_says_415(web_server: WebServer, owner) -> Non
     sale = make_sale(owner, live=True, quantity=5)
     _, cookies = shopper_cookie()
     status, _, body = web_server.post(
-        f"/api/v1/sales/{sale.pk}/buy", "{}", {"Content-Type": "text/plain", "Idempotency-Key": "j3", **cookies}
+        f"/api/v1/sales/{sale.pk}/buy",
+        "{}",
+        {"Content-Type": "text/plain", "Idempotency-Key": "j3", **cookies},
     )
     assert status == 415, body
     response = Client().post(

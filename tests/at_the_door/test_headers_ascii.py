@@ -21,11 +21,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 UTF8 = "schlüssel-ключ".encode()
 
 
-@pytest.mark.parametrize("header", ["Idempotency-Key", "X-Shopper-Token", "Admission-Token", "X-Idempotency-Key"])
+@pytest.mark.parametrize(
+    "header", ["Idempotency-Key", "X-Shopper-Token", "Admission-Token", "X-Idempotency-Key"]
+)
 def test_a_buy_with_a_header_that_is_not_ascii_is_400_naming_it(product: Product, owner, header: str) -> None:
     sale = make_sale(owner, live=True, quantity=5)
     _, cookies = shopper_cookie()
-    headers: dict[str, str | bytes] = {"Content-Type": "application/json", "Idempotency-Key": "ascii-1", **cookies}
+    headers: dict[str, str | bytes] = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": "ascii-1",
+        **cookies,
+    }
     headers[header] = UTF8
     for path in (f"/api/v1/sales/{sale.pk}/buy", "/order"):
         status, _, body = exchange(product.port, http_request("POST", path, headers, b'{"productId": "x"}'))
@@ -45,7 +51,9 @@ def test_a_page_with_a_header_that_is_not_ascii_is_400_naming_it(product: Produc
 def test_a_cookie_that_is_not_ascii_is_not_refused(product: Product, owner) -> None:
     """Another page of the same site may set any cookie; the shopper must still get in."""
     sale = make_sale(owner, live=True)
-    status, _, _ = exchange(product.port, http_request("GET", f"/sales/{sale.pk}/", {"Cookie": b"pref=" + UTF8}))
+    status, _, _ = exchange(
+        product.port, http_request("GET", f"/sales/{sale.pk}/", {"Cookie": b"pref=" + UTF8})
+    )
     assert status == 200
 
 

@@ -22,7 +22,11 @@ def test_a_nul_in_the_query_of_a_buy_is_400_and_buys_nothing(product: Product, o
     sale = make_sale(owner, live=True, quantity=5)
     _, cookies = shopper_cookie()
     headers = {"Content-Type": "application/json", "Idempotency-Key": "nul-1", **cookies}
-    for path in (f"/api/v1/sales/{sale.pk}/buy?x=%00", f"/api/v1/sales/{sale.pk}/buy?a=1&b=%00c", "/order?%00"):
+    for path in (
+        f"/api/v1/sales/{sale.pk}/buy?x=%00",
+        f"/api/v1/sales/{sale.pk}/buy?a=1&b=%00c",
+        "/order?%00",
+    ):
         status, _, body = exchange(product.port, http_request("POST", path, headers, b"{}"))
         assert status == 400, (path, body)
         assert "NUL" in json.loads(body)["detail"]

@@ -31,7 +31,10 @@ def run(scenario: object) -> object:
 
 async def opened(product: Product, path: str, address: str = "127.0.1.1") -> ClientConnection:
     return await connect(
-        f"ws://127.0.0.1:{product.port}{path}", origin="http://127.0.0.1", local_addr=(address, 0), open_timeout=10
+        f"ws://127.0.0.1:{product.port}{path}",
+        origin="http://127.0.0.1",
+        local_addr=(address, 0),
+        open_timeout=10,
     )
 
 

@@ -5,7 +5,7 @@
 --
 -- KEYS  1 state  2 queue:waiting  3 queue:gone  4 queue:admitted  5 queue:expiry
 --       6 queue:serving  7 queue:stats  8 queue:addresses  9 queue:address_of  10 queue:polled
---       11 queue:draw
+--       11 queue:draw  12 queue:turns
 -- ARGV  1 now ms ('' = Redis TIME)   2 grace ms   3 presence ms   4 admission lifetime ms
 --       5 nonce prefix (random, fresh each tick)   6 most places looked at per tick
 --       7 longest stretch of time one tick may admit for, ms
@@ -78,18 +78,20 @@ local last_tick_ms = tonumber(stats[1])
 local elapsed_ms = 0
 if last_tick_ms and now_ms > last_tick_ms then elapsed_ms = now_ms - last_tick_ms end
 
--- A place ends (admitted or skipped): the client address it was counted against gets it back.
+-- A place ends (admitted or skipped): the client address it was counted against gets it
+-- back. Returns that address (false: none was recorded).
 local function release_address(shopper)
   local address = redis.call('HGET', KEYS[9], shopper)
   if address then
     redis.call('HDEL', KEYS[9], shopper)
     if redis.call('HINCRBY', KEYS[8], address, -1) <= 0 then redis.call('HDEL', KEYS[8], address) end
   end
+  return address
 end
 
 local skipped, admitted = 0, 0
 if status == 'ended' then
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[8], KEYS[9], KEYS[10])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[8], KEYS[9], KEYS[10], KEYS[12])
 else
   -- 3. Skip the long gone: seen before the cutoff (score in [0, cutoff)), or never seen
   --    since a join before it (score -join ms in (-cutoff, 0)). Bounded per tick.
@@ -173,7 +175,9 @@ if status == 'live' then
         redis.call('ZREM', KEYS[10], shopper)
         redis.call('HSET', KEYS[4], shopper, nonce_prefix .. ticket .. '|' .. expires_ms .. '|' .. ticket)
         redis.call('ZADD', KEYS[5], expires_ms, shopper)
-        release_address(shopper)
+        -- A turn given: counted against the address for the rest of the sale (join.lua 5).
+        local address = release_address(shopper)
+        if address then redis.call('HINCRBY', KEYS[12], address, 1) end
         if ticket > serving then serving = ticket end
         admitted = admitted + 1
       else

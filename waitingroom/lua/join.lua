@@ -3,8 +3,10 @@
 --
 -- KEYS  1 state  2 queue:seq  3 queue:waiting  4 queue:gone  5 queue:admitted
 --       6 queue:addresses  7 queue:address_of  8 queue:serving  9 queue:draw
--- ARGV  1 shopper id   2 now ms ('' = Redis TIME)   3 client address ('' = none)
---       4 places one address may hold (0 = no cap)
+--       10 queue:turns
+-- ARGV  1 shopper id   2 now ms ('' = Redis TIME)   3 client address, grouped ('' = none)
+--       4 places one address may hold at once (0 = no cap)
+--       5 the proof of work the shopper's cookie was minted with, bits ('' = not checked)
 --
 -- Decision order:
 --   1. the sale: no state -> not_found; ended (or past its end) -> ended; sold out
@@ -16,8 +18,13 @@
 --      (queue:draw last_ticket), and every later place comes after it;
 --   2. already waiting -> the same ticket (a refresh or a reconnect keeps the place);
 --   3. holding an admission not yet expired -> admitted (the page fetches its token);
---   4. the client address holds its cap of places -> address_full;
---   5. a new ticket at the back. Until its page connects or polls, the shopper
+--   4. the cookie carries less proof of work than the sale asks (proof_bits) ->
+--      proof_required (the page solves the sale's challenge, waitingroom/proof.py);
+--   5. the client address holds its cap of places at once -> address_full; or its
+--      places and the turns it was given in this sale reach the sale's
+--      admissions_per_address -> address_done (a bot minting cookies on one
+--      address gets that many turns in the whole sale, whatever it does);
+--   6. a new ticket at the back. Until its page connects or polls, the shopper
 --      counts as absent since it joined (gone = -join ms): a bot that joins and
 --      never listens is never admitted, and is skipped after the grace period.
 --
@@ -25,10 +32,12 @@
 --   {'waiting', ticket, ahead, serving, new (1/0)}   ahead: places before this one
 --   {'admitted', ticket, expires ms}
 --   {'not_open', queue opens ms}                     the pre-queue opens then
---   {outcome}                                        not_found, ended, sold_out, address_full
+--   {outcome}                                        not_found, ended, sold_out, address_full,
+--                                                    address_done, proof_required
 
 local shopper = ARGV[1]
-local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'ends_ms', 'starts_ms', 'queue_opens_ms')
+local state = redis.call('HMGET', KEYS[1], 'status', 'remaining', 'ends_ms', 'starts_ms', 'queue_opens_ms',
+  'admissions_per_address', 'proof_bits')
 local status = state[1]
 if not status then return {'not_found'} end
 
@@ -61,9 +70,15 @@ if admission then
   redis.call('HDEL', KEYS[5], shopper) -- expired unused: the shopper starts again at the back
 end
 
-local address, cap = ARGV[3], tonumber(ARGV[4])
-if address ~= '' and cap > 0 then
-  if tonumber(redis.call('HGET', KEYS[6], address) or '0') >= cap then return {'address_full'} end
+if ARGV[5] ~= '' and tonumber(ARGV[5]) < (tonumber(state[7]) or 0) then return {'proof_required'} end
+
+local address, cap, turns_cap = ARGV[3], tonumber(ARGV[4]), tonumber(state[6]) or 0
+if address ~= '' and (cap > 0 or turns_cap > 0) then
+  local held = tonumber(redis.call('HGET', KEYS[6], address) or '0')
+  if cap > 0 and held >= cap then return {'address_full'} end
+  if turns_cap > 0 and held + tonumber(redis.call('HGET', KEYS[10], address) or '0') >= turns_cap then
+    return {'address_done'}
+  end
   redis.call('HINCRBY', KEYS[6], address, 1)
   redis.call('HSET', KEYS[7], shopper, address)
 end

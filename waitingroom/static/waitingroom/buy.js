@@ -11,7 +11,7 @@ window.FluxBuy = (function () {
   // recorded by the buy API, so the same intent is tried again with the same key.
   const FINAL = new Set([
     "accepted", "accepted_pending", "sold_out", "not_started", "paused", "ended",
-    "limit_reached", "not_found", "idempotency_key_reused", "invalid",
+    "limit_reached", "address_limit_reached", "not_found", "idempotency_key_reused", "invalid",
   ]);
 
   const t = window.FluxWords.t; // the page's language (words.js)
@@ -19,7 +19,8 @@ window.FluxBuy = (function () {
   const WORDS = {
     accepted: "accepted", accepted_pending: "accepted_pending", rate_limited: "rate_limited",
     sold_out: "sold_out", not_started: "not_started", paused: "paused", ended: "ended",
-    limit_reached: "limit_reached", admission_invalid: "admission_invalid",
+    limit_reached: "limit_reached", address_limit_reached: "address_limit_reached",
+    admission_invalid: "admission_invalid", proof_required: "reload",
     shopper_required: "reload", shopper_invalid: "reload", unavailable: "unavailable",
     not_found: "not_found", idempotency_key_reused: "went_wrong", invalid: "went_wrong", network: "network",
   };
