@@ -315,6 +315,11 @@ ENDED_SALE_REDIS_SECONDS = env_int("ENDED_SALE_REDIS_SECONDS", 2 * 86400)
 # The hosted pages' signed fg_shopper cookie: how long a browser keeps its shopper id.
 SHOPPER_COOKIE_MAX_AGE = env_int("SHOPPER_COOKIE_MAX_AGE", 30 * 86400)
 SHOPPER_COOKIE_SECURE = PRODUCTION
+# A CAPTCHA (or any other check) before a hosted pages' shopper cookie, on top of the
+# sale's proof of work: the dotted path of a function (request, sale id) -> None when
+# the visitor passed, else the words of the refusal (waitingroom/shopper.py). Off by
+# default; README "What a bot faces" shows how to plug a provider in.
+SHOPPER_CHECK = env_str("SHOPPER_CHECK", "")
 # The longest lifetime a storefront's X-Shopper-Token may claim.
 SHOPPER_TOKEN_MAX_SECONDS = env_int("SHOPPER_TOKEN_MAX_SECONDS", 86400)
 # How long a web process keeps a storefront key it read from Redis: a revoked key

@@ -24,6 +24,8 @@ runs unchanged on Redis Cluster (all its keys land in one slot).
                              answered without buy.lua (orders/buy/tally.py, once a second)
     fg:{42}:latency          hash: the buy path's duration histogram (cumulative), bucket's
                              upper bound in ms -> requests, and sum_us (orders/buy/tally.py)
+    fg:{42}:proof:<id>       string: a proof-of-work challenge answered already (one cookie
+                             per challenge), until the challenge expires
     fg:{42}:dashboard        list: the live dashboard's points, oldest first, one a second
                              (JSON; dashboard/ticker.py appends, bounded, expires after the sale)
     fg:sku:<merchant>:<sku>  string: id of the merchant's open sale selling <sku>; <merchant>
@@ -179,6 +181,12 @@ def sku_key(owner: int | str, sku: str) -> str:
     POST /order). `owner`: the merchant's id, or DEMO_SKU_OWNER. Not hash-tagged:
     no script touches it together with a sale's keys."""
     return f"{PREFIX}:sku:{owner}:{sku}"
+
+
+def proof_spent_key(sale_id: int, challenge_id: str) -> str:
+    """A sale's proof-of-work challenge that minted a cookie already (waitingroom/shopper.py):
+    each is answered once. Expires with the challenge."""
+    return f"{sale_tag(sale_id)}:proof:{challenge_id}"
 
 
 def storefront_keys_key() -> str:

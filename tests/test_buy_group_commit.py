@@ -160,7 +160,7 @@ def test_a_group_against_a_sold_out_sale_sends_the_accepted_keys_once(owner, red
     results = decision._run_group(
         sale.pk,
         ["k-1", "k-2", "k-3"],
-        [arg for n in (1, 2, 3) for arg in (f"o-{n}", f"u-{n}", 1, "f", f"k-{n}", sale.pk, "", "")],
+        [arg for n in (1, 2, 3) for arg in (f"o-{n}", f"u-{n}", 1, "f", f"k-{n}", sale.pk, "", "", "", "")],
     )
     assert [r[0] for r in results] == [b"sold_out"] * 3
     assert results[0][1] == [b"k-first"] == list(redis_conn.smembers(accepted_keys_key(sale.pk)))

@@ -21,7 +21,7 @@ from sales.models import Sale, SaleStatus
 
 SHOWCASE_FIELDS = (
     "product_name", "unit_price", "currency", "quantity", "per_user_limit", "starts_at", "ends_at",
-    "queue_opens_at", "admission_rate", "image_url",
+    "queue_opens_at", "admission_rate", "image_url", "proof_bits",
 )  # fmt: skip
 STATE_FIELDS = ("status", "remaining", "admission_rate", "starts_ms", "ends_ms", "quantity")
 
@@ -117,6 +117,7 @@ class SaleShowcase:
     queue_opens_at: datetime | None = None  # the pre-queue opens then (None: once scheduled)
     admission_rate: int = 0  # shoppers let in from the line per second (the wait's estimate)
     image_url: str = ""  # the product's picture, if the merchant gave one
+    proof_bits: int = 0  # the proof of work a browser does for a shopper cookie (waitingroom/proof.py)
 
 
 def sale_showcase(*, sale_id: int) -> SaleShowcase | None:
@@ -137,4 +138,5 @@ def sale_showcase(*, sale_id: int) -> SaleShowcase | None:
         queue_opens_at=sale.queue_opens_at,
         admission_rate=sale.admission_rate,
         image_url=sale.image_url,
+        proof_bits=sale.proof_bits,
     )

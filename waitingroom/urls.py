@@ -7,6 +7,7 @@ from django.urls import path
 from waitingroom.views import (
     receipt_page,
     sale_page,
+    shopper_proof,
     waiting_room,
     waiting_room_admission,
     waiting_room_status,
@@ -14,6 +15,7 @@ from waitingroom.views import (
 
 urlpatterns = [
     path("sales/<int:sale_id>/", sale_page, name="sale-page"),
+    path("sales/<int:sale_id>/shopper.json", shopper_proof, name="shopper-proof"),
     path("sales/<int:sale_id>/orders/<uuid:order_id>/", receipt_page, name="receipt"),
     path("waiting-room/<int:sale_id>/", waiting_room, name="waiting-room"),
     path("waiting-room/<int:sale_id>/status.json", waiting_room_status, name="waiting-room-status"),

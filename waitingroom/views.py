@@ -9,6 +9,7 @@ the identity its buys, its place in line and its websocket carry.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -29,9 +30,11 @@ from orders.receipts import (
 )
 from sales.selectors import ShopperSaleState, sale_shopper_state
 from waitingroom.admission import admission_issue
-from waitingroom.pages import RoomFigures, room_figures, sale_showcase
+from waitingroom.pages import RoomFigures, SaleShowcase, room_figures, sale_showcase
+from waitingroom.presence import presence_token, presence_valid
+from waitingroom.proof import ProofRefused, challenge_new
 from waitingroom.queue import Place, PlaceStatus, queue_join, queue_place, queue_polled
-from waitingroom.shopper import shopper_ensure
+from waitingroom.shopper import ShopperCheckFailed, shopper_ensure, shopper_mint, shopper_proven_bits
 
 # Ended is 410 Gone: the sale existed and will not come back. Sold out stays 200:
 # a restock can reopen it. Drafts are not public, so they are "not found" too.
@@ -56,27 +59,39 @@ def _cookie_shopper(request: HttpRequest) -> str | None:
     return identity.shopper_of_cookie(request.COOKIES.get(identity.SHOPPER_COOKIE))
 
 
-def _cookie_bits(request: HttpRequest) -> int:
-    """The proof of work the request's fg_shopper cookie carries (0: none, or no valid cookie)."""
-    found = identity.cookie_shopper(request.COOKIES.get(identity.SHOPPER_COOKIE))
-    return found[1] if found else 0
-
-
 # The sales whose pages give a new visitor a shopper cookie: they may still sell
 # (scheduled, live, paused; sold out until a restock or returned units reopen it).
 _MINTING_STATES = frozenset({ShopperSaleState.OPEN, ShopperSaleState.SOLD_OUT})
+
+
+def _challenge(request: HttpRequest, sale: SaleShowcase | None, state: ShopperSaleState) -> str | None:
+    """The proof-of-work challenge the page solves before its browser gets a shopper
+    cookie good for this sale (waitingroom/shopper.py); None when it needs none: the
+    sale asks no proof, its cookie carries enough, or the sale no longer sells."""
+    if sale is None or sale.proof_bits == 0 or state not in _MINTING_STATES:
+        return None
+    bits = shopper_proven_bits(request)
+    if bits is not None and bits >= sale.proof_bits:
+        return None
+    return challenge_new(sale_id=sale.sale_id, bits=sale.proof_bits)
 
 
 def _page(
     request: HttpRequest, template: str, context: dict, status: int, state: ShopperSaleState
 ) -> HttpResponse:
     """Render a page, with a shopper cookie for a new visitor of a sale that may still
-    sell. No such sale, or an ended one, gives none: one GET used to mint a shopper,
-    even for a sale that does not exist (issue 22)."""
+    sell and asks no proof of work (a sale that asks one gives the page a challenge:
+    context["challenge"]). No such sale, or an ended one, gives none: one GET used to
+    mint a shopper, even for a sale that does not exist (issue 22)."""
     response = render(request, template, context, status=status)
-    if state in _MINTING_STATES:
+    if state in _MINTING_STATES and not context.get("challenge") and not _asks_proof(context):
         shopper_ensure(request, response)
     return response
+
+
+def _asks_proof(context: dict) -> bool:
+    sale = context.get("sale")
+    return bool(sale and sale.proof_bits)
 
 
 def _receipts(request: HttpRequest, sale_id: int) -> ShopperReceipts | None:
@@ -124,6 +139,7 @@ def sale_page(request: HttpRequest, sale_id: int) -> HttpResponse:
         # The page's clock: Redis's, as every tick's now_ms (this server's, when Redis did not answer).
         "server_ms": figures.now_ms if figures else int(time.time() * 1000),
         "receipts": _receipts(request, sale_id) if showcase is not None else None,
+        "challenge": _challenge(request, showcase, state),
     }
     return _page(request, "waitingroom/sale.html", context, STATUS_OF_STATE[state], state)
 
@@ -146,6 +162,12 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
     if state != ShopperSaleState.OPEN:
         context["state"] = state.value
         return _page(request, "waitingroom/room.html", context, STATUS_OF_STATE[state], state)
+    challenge = _challenge(request, showcase, state)
+    if challenge is not None:
+        # No place without a shopper whose cookie cost the sale's proof of work: the page
+        # solves the challenge, gets its cookie, and loads again to join.
+        context.update(state=state.value, place=PlaceStatus.PROOF_REQUIRED.value, challenge=challenge)
+        return _page(request, "waitingroom/room.html", context, 200, state)
     # The shopper is needed before the page is drawn (its place is on it): its cookie
     # goes on a holder, then onto the page.
     holder = HttpResponse()
@@ -155,7 +177,7 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
             sale_id=sale_id,
             shopper=shopper,
             client_address=identity.client_address_group(request.META),
-            proof_bits=_cookie_bits(request),
+            proof_bits=shopper_proven_bits(request) or 0,
         )
     except ServiceUnavailable:
         place = None  # the page falls back to polling, which tells it when Redis is back
@@ -183,6 +205,8 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
         serving=place.serving if place else None,
         # A page that joined before the pre-queue's draw asks for its new place after it.
         drawn_ms=_drawn_ms(sale_id),
+        # What its first poll sends, should its websocket fail (waitingroom/presence.py).
+        presence=presence_token(sale_id=sale_id, shopper=shopper),
     )
     response = render(request, "waitingroom/room.html", context, status=status)
     response.cookies.update(holder.cookies)
@@ -193,8 +217,10 @@ def waiting_room(request: HttpRequest, sale_id: int) -> HttpResponse:
 @never_cache
 def waiting_room_status(request: HttpRequest, sale_id: int) -> JsonResponse:
     """GET /waiting-room/<id>/status.json: the figures the websocket's ticks carry,
-    and the shopper's place, for a page whose websocket failed. A poll keeps the
-    shopper present (queue_polled), as an open websocket does."""
+    and the shopper's place, for a page whose websocket failed. A poll that carries
+    the presence token of the page's last answer (?presence=, waitingroom/presence.py)
+    keeps the shopper present (queue_polled), as an open websocket does; any other
+    request only reads. Each answer to a shopper carries the next token."""
     shopper = _cookie_shopper(request)
     try:
         figures = room_figures(sale_id=sale_id)
@@ -202,8 +228,10 @@ def waiting_room_status(request: HttpRequest, sale_id: int) -> JsonResponse:
             return JsonResponse({"status": "not_found", "sale_id": sale_id}, status=404)
         body: dict[str, object] = {"type": "queue.tick", **figures.as_message()}
         if shopper is not None:
-            queue_polled(sale_id=sale_id, shopper=shopper)
+            if presence_valid(request.GET.get("presence"), sale_id=sale_id, shopper=shopper):
+                queue_polled(sale_id=sale_id, shopper=shopper)
             body["place"] = _place_json(queue_place(sale_id=sale_id, shopper=shopper))
+            body["presence"] = presence_token(sale_id=sale_id, shopper=shopper)
     except ServiceUnavailable:
         return JsonResponse({"status": "unavailable", "sale_id": sale_id}, status=503)
     return JsonResponse(body)
@@ -243,6 +271,36 @@ def waiting_room_admission(request: HttpRequest, sale_id: int) -> JsonResponse:
             "paused": place.paused,
         }
     )
+
+
+@require_POST
+@never_cache
+def shopper_proof(request: HttpRequest, sale_id: int) -> JsonResponse:
+    """POST /sales/<id>/shopper.json (CSRF; form fields challenge, nonce, and a shopper
+    check's own): the page's answer to the sale's proof-of-work challenge. A good
+    answer sets the shopper cookie, carrying the bits it cost (waitingroom/shopper.py).
+    Only for a sale that may still sell, as the pages' cookies."""
+    if sale_shopper_state(sale_id=sale_id) not in _MINTING_STATES:
+        detail = f"Sale {sale_id} does not exist or no longer sells: it gives no shopper identity."
+        return JsonResponse({"status": "not_found", "detail": detail}, status=404)
+    response = JsonResponse({})
+    try:
+        _, bits = shopper_mint(
+            request,
+            response,
+            sale_id=sale_id,
+            challenge=request.POST.get("challenge", ""),
+            nonce=request.POST.get("nonce", ""),
+        )
+    except ProofRefused as refused:
+        return JsonResponse({"status": "proof_invalid", "detail": refused.detail}, status=400)
+    except ShopperCheckFailed as failed:
+        return JsonResponse({"status": "check_failed", "detail": failed.detail}, status=403)
+    except ServiceUnavailable:
+        detail = "We cannot check your browser this second: try again in a moment."
+        return JsonResponse({"status": "unavailable", "detail": detail}, status=503)
+    response.content = json.dumps({"status": "proven", "bits": bits}).encode()
+    return response
 
 
 @require_GET

@@ -51,3 +51,36 @@ def shopper_cookie(shopper_id: str | None = None) -> tuple[str, dict[str, str]]:
     shopper_id = shopper_id or identity.shopper_id_new()
     value = identity.shopper_cookie_sign(shopper_id)
     return shopper_id, {"Cookie": f"{identity.SHOPPER_COOKIE}={value}"}
+
+
+def page_proof(page_html: str) -> tuple[str, str, int] | None:
+    """(challenge, CSRF token, bits) of a shopper page that asks a proof of work; None
+    when it asks none."""
+    import re
+
+    challenge = re.search(r'data-challenge="([^"]+)"', page_html)
+    if challenge is None:
+        return None
+    csrf = re.search(r'data-csrf="([^"]+)"', page_html)
+    bits = re.search(r'data-proof-bits="([0-9]+)"', page_html)
+    assert csrf is not None and bits is not None
+    return challenge.group(1), csrf.group(1), int(bits.group(1))
+
+
+def prove(browser: Any, sale_id: int, page_html: str, **fields: str) -> Any:
+    """What the page's script does (shopper.js): solve the page's challenge and post the
+    answer (with `fields`, a shopper check's own). Returns the reply."""
+    from urllib.parse import urlencode
+
+    from waitingroom.proof import solve
+
+    found = page_proof(page_html)
+    assert found is not None, "the page asks no proof of work"
+    challenge, csrf, bits = found
+    body = urlencode({"challenge": challenge, "nonce": solve(challenge, bits), **fields})
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-CSRFToken": csrf,
+        "Origin": browser.server.origin,
+    }
+    return browser.request("POST", f"/sales/{sale_id}/shopper.json", body, headers)

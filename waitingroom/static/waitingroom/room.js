@@ -219,6 +219,7 @@
   live = window.FluxLive.watch({
     socketPath: "/ws/waiting-room/" + saleId + "/",
     statusUrl: "/waiting-room/" + saleId + "/status.json",
+    presence: root.dataset.presence,
     onMode(mode) {
       root.dataset.live = mode;
     },

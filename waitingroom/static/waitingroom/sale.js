@@ -82,11 +82,32 @@
     showStatus();
   }
 
+  // A sale that asks a proof of work: the page starts on it at once (shopper.js), and a
+  // click waits for it, showing how far it got.
+  const proving = document.getElementById("proving");
+  const proofProgress = document.getElementById("proof-progress");
+  function showProof(done, expected) {
+    if (proofProgress) proofProgress.value = Math.min(99, Math.round((100 * done) / expected));
+  }
+  if (root.dataset.challenge) window.FluxShopper.ready(root, showProof).catch(() => {});
+
   button.addEventListener("click", async () => {
     buying = true;
     showStatus();
-    message.textContent = t("buying");
     shownStatus = null;
+    if (root.dataset.challenge) {
+      if (proving) proving.hidden = false;
+      try {
+        await window.FluxShopper.ready(root, showProof);
+      } catch (answer) {
+        message.textContent = (answer && answer.detail) || t("reload");
+        buying = false;
+        return;
+      } finally {
+        if (proving) proving.hidden = true;
+      }
+    }
+    message.textContent = t("buying");
     const outcome = await window.FluxBuy.buy(saleId);
     root.dataset.outcome = outcome.status;
     if (outcome.status === "rate_limited" && outcome.waitingRoom) {

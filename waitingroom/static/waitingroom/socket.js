@@ -1,6 +1,8 @@
 // The live figures of a sale: its websocket (one admitter tick every 0.5 s), and
 // when the socket fails or closes, the JSON polling endpoint every second until a
-// new socket opens. `onTick` gets the same figures either way.
+// new socket opens. `onTick` gets the same figures either way. A poll sends the
+// presence token of the last answer (options.presence at first): the server counts a
+// waiting shopper present only on a poll that carries it (waitingroom/presence.py).
 "use strict";
 
 window.FluxLive = (function () {
@@ -12,12 +14,15 @@ window.FluxLive = (function () {
     let pollTimer = null;
     let reconnectTimer = null;
     let stopped = false;
+    let presence = options.presence || "";
 
     function poll() {
       if (!options.statusUrl) return;
-      fetch(options.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      const url = presence ? options.statusUrl + "?presence=" + encodeURIComponent(presence) : options.statusUrl;
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then((response) => (response.ok ? response.json() : null))
         .then((figures) => {
+          if (figures && figures.presence) presence = figures.presence;
           if (figures && !stopped) options.onTick(figures, "poll");
         })
         .catch(() => {});
