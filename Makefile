@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test test-ha test-browser chromium messages bench bench-versus bench-ws bench-tools stack down status logs setup venv lock lint format
+.PHONY: run test test-ha test-browser chromium messages bench bench-versus bench-ws bench-proof bench-tools stack down status logs setup venv lock lint format
 
 ## run: install, bring the stack up, migrate, seed the demo, start every process
 run: setup
@@ -41,11 +41,12 @@ chromium:
 
 ## bench: load the buy API with wrk, drain the backlog, the waiting room's fan-out, then
 ## Flux-Gate against the Node.js original side by side in one run (bench/versus.py); print the tables
-bench: setup bench-tools
+bench: setup bench-tools chromium
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) bench/run.py
 	$(PY) bench/drain.py
 	$(PY) bench/ws_fanout.py
+	$(PY) bench/proof_cost.py
 	$(PY) bench/versus.py
 
 ## bench-versus: only the side-by-side phase against the Node.js original
@@ -57,6 +58,10 @@ bench-versus: setup bench-tools
 bench-ws: setup bench-tools
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) bench/ws_fanout.py
+
+## bench-proof: only what the proof of work costs a shopper's page (proof.js in chromium, CPU throttled 1×, 4×, 6×)
+bench-proof: venv chromium
+	$(PY) bench/proof_cost.py
 
 bench-tools:
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; }
