@@ -105,10 +105,10 @@ class Sale(models.Model):
     )
     proof_bits = models.PositiveIntegerField(
         "proof of work (bits)",
-        default=16,
+        default=18,
         help_text="How much work a browser does before the hosted pages give it a shopper "
-        "identity for this sale: about 2^bits hashes (16: a fraction of a second on a phone; "
-        "each bit more doubles it). 0: none. A storefront's signed shoppers never do it.",
+        "identity for this sale: about 2^bits hashes (18: about a third of a second on a mid-range "
+        "phone, measured by make bench; each bit more doubles it). 0: none. A storefront's signed shoppers never do it.",
         validators=[MaxValueValidator(MAX_PROOF_BITS)],
     )
     admission_rate = models.PositiveIntegerField(

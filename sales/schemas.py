@@ -69,7 +69,7 @@ class SaleIn(Body):
         10, description="Waiting-room turns shoppers behind one address get in all; 0: no cap."
     )
     proof_bits: ProofBits = Field(  # type: ignore[valid-type]
-        16, description="Proof of work a browser does for a shopper identity: about 2^bits hashes; 0: none."
+        18, description="Proof of work a browser does for a shopper identity: about 2^bits hashes; 0: none."
     )
     admission_rate: Rate = 50  # type: ignore[valid-type]
     rate: Rate = 1000  # type: ignore[valid-type]

@@ -73,7 +73,7 @@ ADMIN_SALE_FORM = {
     "per_user_limit": "1",
     "units_per_address": "4",
     "admissions_per_address": "10",
-    "proof_bits": "16",
+    "proof_bits": "18",
     "rate": "100",
     "burst": "100",
     "admission_rate": "10",

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='sale',
             name='proof_bits',
-            field=models.PositiveIntegerField(default=16, help_text="How much work a browser does before the hosted pages give it a shopper identity for this sale: about 2^bits hashes (16: a fraction of a second on a phone; each bit more doubles it). 0: none. A storefront's signed shoppers never do it.", validators=[django.core.validators.MaxValueValidator(24)], verbose_name='proof of work (bits)'),
+            field=models.PositiveIntegerField(default=18, help_text="How much work a browser does before the hosted pages give it a shopper identity for this sale: about 2^bits hashes (18: about a third of a second on a mid-range phone, measured by make bench; each bit more doubles it). 0: none. A storefront's signed shoppers never do it.", validators=[django.core.validators.MaxValueValidator(24)], verbose_name='proof of work (bits)'),
         ),
         migrations.AddField(
             model_name='sale',

@@ -11,6 +11,8 @@ this machine); tests/browser/test_prequeue.py drives the same start with real pa
 from __future__ import annotations
 
 import http.client
+import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -36,7 +38,7 @@ RATE = 40  # shoppers let in per second
 class Shopper:
     """A browser on the waiting room, from an address of its own among a few (the
     line takes WAITING_ROOM_JOINS_PER_ADDRESS places per address): its cookie, and
-    its page's polls."""
+    its page's polls, each with the presence token of the page's last answer."""
 
     def __init__(self, product: Product, sale_id: int, number: int) -> None:
         parts = urlsplit(product.url)
@@ -45,20 +47,24 @@ class Shopper:
         self.source = f"127.0.0.{10 + number % 20}"  # loopback answers on all of 127/8
         self.cookie = ""
         self.id = ""
+        self.presence = ""
 
-    def _get(self, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+    def _get(self, path: str, headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes]:
         connection = http.client.HTTPConnection(
             self.host, self.port, timeout=10, source_address=(self.source, 0)
         )
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
-        response.read()
+        body = response.read()
         connection.close()
-        return response
+        return response, body
 
     def open_room(self) -> None:
-        response = self._get(self.path, {})
+        response, body = self._get(self.path, {})
         assert response.status == 200, response.status
+        presence = re.search(rb'data-presence="([^"]+)"', body)
+        assert presence is not None
+        self.presence = presence.group(1).decode()
         cookies = response.headers.get_all("Set-Cookie") or []
         pair = next(c.split(";", 1)[0] for c in cookies if c.startswith(identity.SHOPPER_COOKIE + "="))
         self.cookie = pair
@@ -67,7 +73,11 @@ class Shopper:
         self.id = shopper
 
     def poll(self) -> None:
-        assert self._get(self.path + "status.json", {"Cookie": self.cookie}).status == 200
+        response, body = self._get(
+            self.path + f"status.json?presence={self.presence}", {"Cookie": self.cookie}
+        )
+        assert response.status == 200
+        self.presence = json.loads(body).get("presence", self.presence)
 
 
 def test_two_hundred_in_line_before_the_start_are_served_in_the_draws_order(
