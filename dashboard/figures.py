@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import redis
 
-from infra.clients import redis_client
+from infra.clients import redis_client, redis_ms
 from infra.errors import ServiceUnavailable
 from orders.buy.outcomes import Outcome
 from orders.buy.tally import LATENCY_BUCKETS_MS, LATENCY_FIELDS
@@ -99,8 +99,7 @@ def reading_many(sale_ids: list[int]) -> dict[int, Reading]:
         raw = pipe.execute()
     except redis.RedisError as error:
         raise ServiceUnavailable(f"Redis does not answer: {error}") from error
-    seconds, micros = raw[0]
-    now_ms = seconds * 1000 + micros // 1000
+    now_ms = redis_ms(raw[0])
     readings = {}
     for index, sale_id in enumerate(sale_ids):
         state, counts, latency, waiting, admitted = raw[1 + 5 * index : 6 + 5 * index]

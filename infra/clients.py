@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import redis
 import redis.sentinel
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, KafkaError
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
@@ -87,6 +87,18 @@ def _redis_client_build() -> redis.Redis:
 class ReplicasUnconfirmed(redis.RedisError):
     """Redis decided, but fewer replicas than REDIS_WAIT_REPLICAS acknowledged the
     decision within REDIS_WAIT_TIMEOUT_MS: a failover now could lose it."""
+
+
+# librdkafka's errors that mean "no broker answers" (the producer's refusal of new buys,
+# the consumer's outage report).
+KAFKA_DOWN_CODES = frozenset({KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT})
+
+
+def redis_ms(time_reply: tuple[int, int]) -> int:
+    """Redis's TIME reply (seconds, microseconds) in epoch milliseconds: the clock every
+    script and every page of a sale reads, never a web process's own."""
+    seconds, micros = time_reply
+    return seconds * 1000 + micros // 1000
 
 
 @cache

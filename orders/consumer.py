@@ -5,7 +5,7 @@ Exactly once is built from at-least-once delivery and an idempotent write:
     the batch cycle (OrderConsumer.step)
       1. consume up to `batch_size` messages, waiting at most `max_wait` seconds;
       2. decode them; undecodable ones, missing fields, unknown sales -> dead letters;
-      3. one PostgreSQL transaction (order_persist_batch): bulk INSERT ... ON CONFLICT
+      3. one PostgreSQL transaction (order_persist_batch, orders/services.py): bulk INSERT ... ON CONFLICT
          (order_id) DO NOTHING, then each sale's persisted-units count is raised with
          an optimistic lock on its version, never past its quantity (the excess, which a
          correct system never produces, becomes anomalies and dead letters);
@@ -19,156 +19,20 @@ Exactly once is built from at-least-once delivery and an idempotent write:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import uuid
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-import redis
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
 
-from infra.clients import kafka_consumer, kafka_producer_config, redis_client
+from infra.clients import KAFKA_DOWN_CODES, kafka_consumer, kafka_producer_config
 from orders.message import IncomingOrder, PoisonMessage, order_decode
-from sales import keys
+from orders.services import BatchResult, ledger_release, order_persist_batch
 
 logger = logging.getLogger(__name__)
-
-MAX_VERSION_RETRIES = 20
-
-
-@dataclass
-class BatchResult:
-    inserted: list[IncomingOrder] = field(default_factory=list)
-    duplicates: list[IncomingOrder] = field(default_factory=list)
-    excess: list[IncomingOrder] = field(default_factory=list)  # refused: past the quantity
-    unknown_sale: list[IncomingOrder] = field(default_factory=list)
-
-
-class VersionConflict(Exception):
-    """Another consumer moved a sale's persisted count first: redo the transaction."""
-
-
-def order_persist_batch(*, orders: list[IncomingOrder]) -> BatchResult:
-    """Write a batch of orders in one transaction (redone on a version conflict)."""
-    for _ in range(MAX_VERSION_RETRIES):
-        try:
-            with transaction.atomic():
-                return _persist_once(orders)
-        except VersionConflict:
-            continue
-    raise RuntimeError(f"sale versions kept moving for {MAX_VERSION_RETRIES} attempts")
-
-
-def _persist_once(orders: list[IncomingOrder]) -> BatchResult:
-    result = BatchResult()
-    unique: dict[uuid.UUID, IncomingOrder] = {}
-    for order in orders:
-        if order.order_id in unique:
-            result.duplicates.append(order)  # the same order twice in one batch (re-published)
-        else:
-            unique[order.order_id] = order
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, quantity, persisted_units, version FROM sales_sale WHERE id = ANY(%s)",
-            [list({o.sale_id for o in unique.values()})],
-        )
-        sales = {row[0]: row[1:] for row in cursor.fetchall()}
-        known = [o for o in unique.values() if o.sale_id in sales]
-        result.unknown_sale = [o for o in unique.values() if o.sale_id not in sales]
-        if not known:
-            return result
-        # The batch goes as one JSON parameter, unpacked by PostgreSQL: as arrays, each
-        # element was quoted by psycopg in Python (Django's cursors bind client-side),
-        # a third of this process's time under load.
-        cursor.execute(
-            """
-            INSERT INTO orders_order
-                (order_id, sale_id, user_id, quantity, unit_price, accepted_at, persisted_at,
-                 kafka_partition, kafka_offset, status)
-            SELECT (r->>0)::uuid, (r->>1)::bigint, r->>2, (r->>3)::int, (r->>4)::numeric,
-                   (r->>5)::timestamptz, now(), (r->>6)::int, (r->>7)::bigint, 'confirmed'
-            FROM jsonb_array_elements(%s::jsonb) AS r
-            ON CONFLICT (order_id) DO NOTHING
-            RETURNING order_id
-            """,
-            [
-                json.dumps(
-                    [
-                        [str(o.order_id), o.sale_id, o.user_id, o.quantity, str(o.unit_price),
-                         o.accepted_at.isoformat(), o.partition, o.offset]
-                        for o in known
-                    ]
-                )
-            ],
-        )  # fmt: skip
-        new_ids = {row[0] for row in cursor.fetchall()}
-        new_by_sale: dict[int, list[IncomingOrder]] = defaultdict(list)
-        for order in known:
-            if order.order_id in new_ids:
-                new_by_sale[order.sale_id].append(order)
-            else:
-                result.duplicates.append(order)  # persisted by an earlier delivery
-        for sale_id, new_orders in new_by_sale.items():
-            quantity, persisted, version = sales[sale_id]
-            kept, excess = _fit(new_orders, quantity - persisted)
-            if excess:
-                _record_excess(cursor, sale_id, quantity, excess)
-            cursor.execute(
-                "UPDATE sales_sale SET persisted_units = persisted_units + %s, version = version + 1, "
-                "oversold_flag = oversold_flag OR %s WHERE id = %s AND version = %s",
-                [sum(o.quantity for o in kept), bool(excess), sale_id, version],
-            )
-            if cursor.rowcount != 1:
-                raise VersionConflict(sale_id)
-            result.inserted += kept
-            result.excess += excess
-    return result
-
-
-def _fit(orders: list[IncomingOrder], capacity: int) -> tuple[list[IncomingOrder], list[IncomingOrder]]:
-    """Keep orders first come first served while they fit; the rest is excess."""
-    kept, excess = [], []
-    for order in sorted(orders, key=lambda o: (o.accepted_at, str(o.order_id))):
-        if order.quantity <= capacity:
-            kept.append(order)
-            capacity -= order.quantity
-        else:
-            excess.append(order)
-    return kept, excess
-
-
-def _record_excess(cursor: Any, sale_id: int, quantity: int, excess: list[IncomingOrder]) -> None:
-    reason = f"would take sale {sale_id} past its quantity of {quantity}"
-    cursor.execute("DELETE FROM orders_order WHERE order_id = ANY(%s)", [[o.order_id for o in excess]])
-    cursor.execute(
-        "INSERT INTO orders_orderanomaly (order_id, sale_id, reason, message, detected_at) "
-        "SELECT a, %s, %s, b::jsonb, now() FROM unnest(%s::uuid[], %s::text[]) AS t(a, b) "
-        "ON CONFLICT (order_id) DO NOTHING",
-        [sale_id, reason, [o.order_id for o in excess], [o.raw.decode() for o in excess]],
-    )
-    logger.error("sale %s: %d order(s) refused, %s", sale_id, len(excess), reason)
-
-
-def ledger_release(*, orders: list[IncomingOrder]) -> None:
-    """Persisted orders leave their sale's Redis ledger (best effort: the
-    re-publisher finds any left behind and removes them once it sees the row)."""
-    by_sale: dict[int, list[str]] = defaultdict(list)
-    for order in orders:
-        by_sale[order.sale_id].append(str(order.order_id))
-    try:
-        pipe = redis_client().pipeline(transaction=False)
-        for sale_id, order_ids in by_sale.items():
-            pipe.hdel(keys.ledger_key(sale_id), *order_ids)
-            pipe.zrem(keys.pending_key(sale_id), *order_ids)
-        pipe.execute()
-    except redis.RedisError as error:
-        logger.warning("ledger not trimmed (Redis: %s); the re-publisher will do it", error)
 
 
 class DeadLetters:
@@ -376,10 +240,7 @@ class OrderConsumer:
         return True
 
     def _on_error(self, error: KafkaError) -> None:
-        if (
-            error.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT)
-            and self._kafka_down_since is None
-        ):
+        if error.code() in KAFKA_DOWN_CODES and self._kafka_down_since is None:
             self._kafka_down_since = time.monotonic()
             self.report(f"kafka unavailable ({error.str()}); retrying")
 

@@ -33,12 +33,13 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 from django.conf import settings
 
-from infra.clients import kafka_producer_config, per_process
+from infra.clients import KAFKA_DOWN_CODES, kafka_producer_config, per_process
 
 logger = logging.getLogger(__name__)
 
-# Errors that mean "no broker answers": refuse new buys until one does.
-_DOWN_CODES = {KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT, KafkaError._MSG_TIMED_OUT}
+# Errors that mean "no broker answers" (a delivery that timed out too): refuse new buys
+# until one does.
+_DOWN_CODES = KAFKA_DOWN_CODES | {KafkaError._MSG_TIMED_OUT}
 RECOVERY_PROBE_SECONDS = 0.5
 
 

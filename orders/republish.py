@@ -15,13 +15,12 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from infra.clients import kafka_producer_config, per_process, redis_client
+from infra.clients import kafka_producer_config, per_process, redis_client, redis_ms
 from orders.models import Order
 from sales import keys
-from sales.models import OPEN_STATUSES, Sale
+from sales.selectors import sale_ids_open_or_ended_since
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +29,7 @@ BATCH = 1_000
 
 
 def _sales_with_a_ledger() -> list[int]:
-    recent = timezone.now() - timedelta(days=1)
-    return list(
-        Sale.objects.filter(Q(status__in=OPEN_STATUSES) | Q(ended_at__gte=recent)).values_list(
-            "pk", flat=True
-        )
-    )
+    return sale_ids_open_or_ended_since(since=timezone.now() - timedelta(days=1))
 
 
 def ledger_republish(*, grace_ms: int = GRACE_MS) -> dict[str, int]:
@@ -43,8 +37,7 @@ def ledger_republish(*, grace_ms: int = GRACE_MS) -> dict[str, int]:
     from confluent_kafka import Producer
 
     client = redis_client()
-    seconds, micros = client.time()
-    cutoff = seconds * 1000 + micros // 1000 - grace_ms
+    cutoff = redis_ms(client.time()) - grace_ms
     done = {"republished": 0, "released": 0, "missing": 0, "unreplicated": 0}
     producer: Producer | None = None
     for sale_id in _sales_with_a_ledger():
@@ -82,8 +75,7 @@ def ledger_republish(*, grace_ms: int = GRACE_MS) -> dict[str, int]:
             sent.append(order_id)
         if sent and producer.flush(10) == 0:
             # Acknowledged: look again only after another grace period.
-            seconds, micros = client.time()
-            client.zadd(pending_key, dict.fromkeys(sent, seconds * 1000 + micros // 1000), xx=True)
+            client.zadd(pending_key, dict.fromkeys(sent, redis_ms(client.time())), xx=True)
             done["republished"] += len(sent)
             logger.warning("sale %s: re-published %d reservation(s) not yet persisted", sale_id, len(sent))
     return done

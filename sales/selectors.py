@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from infra.errors import ApplicationError, ServiceUnavailable
@@ -22,6 +23,14 @@ if TYPE_CHECKING:
 def sale_list(*, user: Merchant) -> QuerySet[Sale]:
     sales = Sale.objects.select_related("merchant")
     return sales if can_see_all(user) else sales.filter(merchant=user)
+
+
+def sale_ids_open_or_ended_since(*, since: datetime) -> list[int]:
+    """Every open sale's id (scheduled, live, paused, sold out) and those that ended at
+    `since` or later, in id order: what the loops that look after live sales visit (the
+    admitter's ticks, the re-publisher's pass over the ledgers)."""
+    recent = Sale.objects.filter(Q(status__in=OPEN_STATUSES) | Q(ended_at__gte=since))
+    return list(recent.order_by("pk").values_list("pk", flat=True))
 
 
 def sale_get(*, user: Merchant, sale_id: int) -> Sale:

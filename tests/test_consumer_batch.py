@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orders.consumer import order_persist_batch
 from orders.message import PoisonMessage, order_decode
 from orders.models import Order
+from orders.services import order_persist_batch
 from sales.models import Sale
 from tests.factories import make_sale
 from tests.support.orders import message

@@ -8,9 +8,9 @@ import pytest
 from django.conf import settings
 
 from infra.kafka import end_offsets
-from orders.consumer import order_persist_batch
 from orders.message import order_decode
 from orders.models import Order, OrderAnomaly
+from orders.services import order_persist_batch
 from sales.models import Sale
 from tests.factories import make_sale
 from tests.support.consumer import consume_dead_letters, drain, fresh_group, produce_raw

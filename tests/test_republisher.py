@@ -25,7 +25,8 @@ def reserve_without_hand_off(sale_id: int, user: str) -> str:
     order_id = str(uuid.uuid4())
     result = hot_script("buy", lua_source(BUY_LUA))(
         keys=buy_script_keys(sale_id, user),
-        args=[order_id, user, 1, "fingerprint", user, sale_id, "", "", "", ""],  # no admission, storefront, address, proof
+        # no admission, no storefront, no client address, no proof of work
+        args=[order_id, user, 1, "fingerprint", user, sale_id, "", "", "", ""],
     )
     assert result[0][0] == b"accepted"  # a group of one
     return order_id

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import redis
 
-from infra.clients import redis_client
+from infra.clients import redis_client, redis_ms
 from infra.errors import ServiceUnavailable
 from orders.buy.admission import Admission, admission_sign
 from sales import keys
@@ -26,13 +26,13 @@ def admission_issue(*, sale_id: int, shopper: str, now_ms: int | None = None) ->
             pipe.hget(keys.queue_key(sale_id, "admitted"), shopper)
             pipe.hmget(keys.state_key(sale_id), "status", "paused_ms")
             pipe.time()  # Redis's clock, as buy.lua's
-            recorded, (status, paused_ms), (seconds, micros) = pipe.execute()
+            recorded, (status, paused_ms), redis_time = pipe.execute()
     except redis.RedisError as error:
         raise ServiceUnavailable(f"Redis does not answer: {error}") from error
     if recorded is None:
         return None
     if now_ms is None:
-        now_ms = seconds * 1000 + micros // 1000
+        now_ms = redis_ms(redis_time)
     if status == b"paused" and paused_ms is not None:
         now_ms = int(paused_ms)  # a pause stops the turn's clock (sales/lua/set_status.lua)
     nonce, expires_ms, ticket = recorded.decode().split("|")

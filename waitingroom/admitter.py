@@ -29,12 +29,11 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 from django.db import DatabaseError, connection
-from django.db.models import Q
 from django.utils import timezone
 
 from infra.errors import ServiceUnavailable
 from sales import keys
-from sales.models import OPEN_STATUSES, Sale
+from sales.selectors import sale_ids_open_or_ended_since
 from sales.services import sale_record_draw
 from waitingroom.broadcast import publish
 from waitingroom.leader import LeaseHolder, default_holder
@@ -51,12 +50,7 @@ ENDED_BROADCAST = timedelta(minutes=1)
 def sales_to_tick(*, now: datetime | None = None) -> list[int]:
     """The sales whose queues the admitter ticks: every open one (scheduled ones
     take joiners ahead of their start), and those that ended a moment ago."""
-    recently = (now or timezone.now()) - ENDED_BROADCAST
-    return list(
-        Sale.objects.filter(Q(status__in=OPEN_STATUSES) | Q(ended_at__gte=recently))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return sale_ids_open_or_ended_since(since=(now or timezone.now()) - ENDED_BROADCAST)
 
 
 class Admitter(LeaseHolder):

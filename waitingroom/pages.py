@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import redis
 
-from infra.clients import redis_client
+from infra.clients import redis_client, redis_ms
 from infra.errors import ServiceUnavailable
 from sales import keys
 from sales.models import Sale, SaleStatus
@@ -76,13 +76,13 @@ def room_figures(*, sale_id: int) -> RoomFigures | None:
             pipe.zcard(keys.queue_key(sale_id, "waiting"))
             pipe.hget(keys.queue_key(sale_id, "draw"), "drawn_ms")
             pipe.time()
-            state, serving, waiting, drawn_ms, (seconds, micros) = pipe.execute()
+            state, serving, waiting, drawn_ms, redis_time = pipe.execute()
     except redis.RedisError as error:
         raise ServiceUnavailable(f"Redis does not answer: {error}") from error
     status, remaining, admission_rate, starts_ms, ends_ms, quantity = state
     if status is None:
         return None
-    now_ms = seconds * 1000 + micros // 1000
+    now_ms = redis_ms(redis_time)
     return RoomFigures(
         sale_id=sale_id,
         status=shopper_status(

@@ -245,6 +245,23 @@ def _outcome_answer(result: decision.BuyResult, sale_id: int, meta: Meta) -> Ans
     return Answer(status, result.body, result.retry_after, waiting_room)
 
 
+def _decided(
+    meta: Meta, sale_id: int, buyer: identity.Shopper, key: str, quantity: int
+) -> decision.Steps[Answer]:
+    """The tail both buy routes share: the decision for the proven buyer, and its answer."""
+    result = yield from decision.buy_steps(
+        sale_id=sale_id,
+        user_id=buyer.id,
+        quantity=quantity,
+        idempotency_key=_shoppers_key(key, buyer),
+        admission_token=_admission_token(meta),
+        merchant_id=buyer.merchant_id,
+        client_address=_counted_address(meta, buyer),
+        proof_bits=buyer.proof_bits,
+    )
+    return _outcome_answer(result, sale_id, meta)
+
+
 def buy_answer(sale_id: int, meta: Meta, read_body: ReadBody) -> Answer:
     """POST /api/v1/sales/{sale_id}/buy, blocking (the WSGI lane, Django)."""
     return decision.run_sync(buy_steps(sale_id, meta, read_body))
@@ -282,17 +299,7 @@ def buy_steps(sale_id: int, meta: Meta, read_body: ReadBody) -> decision.Steps[A
     buyer = _buyer(shopper, payload.user_id, "user_id")
     if isinstance(buyer, Answer):
         return buyer
-    result = yield from decision.buy_steps(
-        sale_id=sale_id,
-        user_id=buyer.id,
-        quantity=payload.quantity,
-        idempotency_key=_shoppers_key(key, buyer),
-        admission_token=_admission_token(meta),
-        merchant_id=buyer.merchant_id,
-        client_address=_counted_address(meta, buyer),
-        proof_bits=buyer.proof_bits,
-    )
-    return _outcome_answer(result, sale_id, meta)
+    return (yield from _decided(meta, sale_id, buyer, key, payload.quantity))
 
 
 def order_steps(meta: Meta, read_body: ReadBody) -> decision.Steps[Answer]:
@@ -330,17 +337,7 @@ def order_steps(meta: Meta, read_body: ReadBody) -> decision.Steps[Answer]:
     buyer = _buyer(shopper, payload.userId, "userId")
     if isinstance(buyer, Answer):
         return buyer
-    result = yield from decision.buy_steps(
-        sale_id=sale_id,
-        user_id=buyer.id,
-        quantity=1,
-        idempotency_key=_shoppers_key(key, buyer),
-        admission_token=_admission_token(meta),
-        merchant_id=buyer.merchant_id,
-        client_address=_counted_address(meta, buyer),
-        proof_bits=buyer.proof_bits,
-    )
-    return _outcome_answer(result, sale_id, meta)
+    return (yield from _decided(meta, sale_id, buyer, key, 1))
 
 
 # --- for the ninja routes (orders/buy/routes.py) --------------------------------------
