@@ -12,7 +12,6 @@ shoppers 3."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import threading
@@ -25,7 +24,7 @@ import pytest
 
 from orders.buy import identity
 from tests.factories import make_sale
-from tests.support.http import BrowserSession, HttpReply, WebServer
+from tests.support.http import BrowserSession, WebServer
 from tests.support.product import Product
 from tests.support.shoppers import prove
 
@@ -36,26 +35,10 @@ PROOF_BITS = 14  # about 16,000 hashes per cookie: a few ms in Python, the bot p
 BOT_ADDRESS = "127.0.2.1"
 
 
-class FromAddress(WebServer):
+def FromAddress(port: int, address: str) -> WebServer:
     """The product's one address, reached from a client address of our choosing (the
     whole of 127.0.0.0/8 is this machine's): the front sees that peer."""
-
-    def __init__(self, port: int, address: str) -> None:
-        super().__init__(port, None)  # type: ignore[arg-type]
-        self.address = address
-
-    def request(
-        self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None
-    ) -> HttpReply:
-        connection = http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=30, source_address=(self.address, 0)
-        )
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return HttpReply(response.status, response.headers, response.read())
-        finally:
-            connection.close()
+    return WebServer(port, None, source=address)
 
 
 class Race:

@@ -19,9 +19,10 @@ from tests.support.servers import free_port, start_process, stop_process
 class WebServer:
     """The product's WSGI server (granian, as in the Procfile) on a free port."""
 
-    def __init__(self, port: int, process: subprocess.Popen) -> None:
+    def __init__(self, port: int, process: subprocess.Popen | None, source: str | None = None) -> None:
         self.port = port
         self.process = process
+        self.source = source  # the client address to connect from (any of 127/8), or the default
 
     def post(
         self, path: str, body: bytes | str, headers: dict[str, str] | None = None
@@ -46,7 +47,8 @@ class WebServer:
         answer is kept (a response can set several cookies)."""
         import http.client
 
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        source = (self.source, 0) if self.source else None
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=source)
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
