@@ -108,6 +108,13 @@ def test_a_merchant_watches_the_rush_and_steers_it(
     assert site.evaluate("window.__sameDocument") is True
 
     # The charts drew the rush: accepted orders per second, refusals by reason, units sold.
+    # The processes add what they answered from memory (sold out) to Redis once a second,
+    # and the dashboard draws it at its next tick: wait for that tick, do not race it.
+    for series in (1, 2, 3):
+        site.wait_for_function(
+            f"window.fluxDashboard.charts['chart-orders'].plot.data[{series}].some(v => v > 0)",
+            timeout=10_000,
+        )
     orders = chart_series(site, "chart-orders")
     assert max(v for v in orders[1] if v is not None) > 0  # accepted /s
     assert max(v for v in orders[2] if v is not None) > 0  # sold out /s
