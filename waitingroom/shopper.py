@@ -63,7 +63,8 @@ def shopper_mint(
     Returns (shopper id, bits). Raises ProofRefused (what is wrong), ShopperCheckFailed
     (SHOPPER_CHECK said no), ServiceUnavailable (Redis)."""
     proven = challenge_check(challenge, nonce, sale_id=sale_id)
-    refusal = _shopper_check()(request, sale_id) if _shopper_check() else None
+    check = _shopper_check()
+    refusal = check(request, sale_id) if check else None
     if refusal is not None:
         raise ShopperCheckFailed(refusal)
     spent = keys.proof_spent_key(sale_id, proven.id)

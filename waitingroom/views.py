@@ -84,14 +84,10 @@ def _page(
     context["challenge"]). No such sale, or an ended one, gives none: one GET used to
     mint a shopper, even for a sale that does not exist (issue 22)."""
     response = render(request, template, context, status=status)
-    if state in _MINTING_STATES and not context.get("challenge") and not _asks_proof(context):
+    sale = context.get("sale")
+    if state in _MINTING_STATES and not (sale and sale.proof_bits):
         shopper_ensure(request, response)
     return response
-
-
-def _asks_proof(context: dict) -> bool:
-    sale = context.get("sale")
-    return bool(sale and sale.proof_bits)
 
 
 def _receipts(request: HttpRequest, sale_id: int) -> ShopperReceipts | None:
