@@ -38,13 +38,18 @@ def test_no_more_turns_than_units_left(site: Page, product: Product, owner: Any,
 
 def test_a_reload_keeps_the_progress_and_the_estimate(site: Page, product: Product, owner: Any) -> None:
     sale = make_sale(owner, live=True, product_name="Guitar", quantity=50, admission_rate=1)
-    for n in range(8):  # shoppers ahead, their pages there: let in one a second
+    for n in range(10):  # shoppers ahead, their pages there: let in one a second
         queue_join(sale_id=sale.pk, shopper=f"ahead-{n}")
         queue_present(sale_id=sale.pk, shopper=f"ahead-{n}")
     site.goto(f"{product.url}/waiting-room/{sale.pk}/")
     expect(site.locator("#product")).to_contain_text("Guitar")
     expect(site.get_by_role("progressbar", name="Progress through the line")).to_be_visible()
-    expect(site.locator("#ahead")).to_have_text("5", timeout=15_000)  # three let in since
+    # Some let in since. The page hears of it with each update, which may bring
+    # two admissions at once: wait for a count some way below ten, not for one number.
+    site.wait_for_function(
+        "() => { const n = Number(document.getElementById('ahead').textContent); return n > 0 && n < 8; }",
+        timeout=15_000,
+    )
     before = int(site.locator("#progress").get_attribute("value") or 0)
     assert before > 0
 
