@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from waitingroom import proof
+from waitingroom import hashcash, proof
 from waitingroom.proof import CHALLENGE_SECONDS, MAX_BITS, ProofRefused, challenge_check, challenge_new
 
 PROOF_JS = Path(proof.__file__).resolve().parent / "static" / "waitingroom" / "proof.js"
@@ -128,7 +128,7 @@ def test_bits_beyond_max_bits_are_not_asked() -> None:
     ],
 )
 def test_leading_zero_bits(digest: bytes, zeros: int) -> None:
-    assert proof.leading_zero_bits(digest) == zeros
+    assert hashcash.leading_zero_bits(digest) == zeros
 
 
 # --- the browser's solver, under node ------------------------------------------------------

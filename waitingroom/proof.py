@@ -19,7 +19,6 @@ single use: the caller spends Challenge.id (in Redis) once it accepts a proof.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import time
@@ -29,6 +28,8 @@ from functools import lru_cache
 from django.core.signing import BadSignature, Signer
 
 from sales.models import MAX_PROOF_BITS
+from waitingroom import hashcash
+from waitingroom.hashcash import work_done
 
 PROOF_SALT = "flux.proof"
 CHALLENGE_SECONDS = 600
@@ -73,16 +74,6 @@ def challenge_new(*, sale_id: int, bits: int, now: float | None = None) -> str:
         raise ValueError(f"sale_id must not be negative, not {sale_id}")
     expires = int(time.time() if now is None else now) + CHALLENGE_SECONDS
     return _signer().sign(f"{sale_id}.{bits}.{expires}.{secrets.token_urlsafe(12)}")
-
-
-def leading_zero_bits(digest: bytes) -> int:
-    """How many bits at the start of `digest` are zero (all of them for all zeros)."""
-    return len(digest) * 8 - int.from_bytes(digest, "big").bit_length()
-
-
-def work_done(challenge: str, nonce: str) -> int:
-    """The zero bits that start sha256("<challenge>:<nonce>"): what proof.js looks for."""
-    return leading_zero_bits(hashlib.sha256(f"{challenge}:{nonce}".encode()).digest())
 
 
 def challenge_check(challenge: str, nonce: str, *, sale_id: int, now: float | None = None) -> Challenge:
@@ -133,16 +124,4 @@ def solve(challenge: str, bits: int) -> str:
     proof.js finds), for tests and load tools."""
     if not 0 <= bits <= MAX_BITS:
         raise ValueError(f"bits must be 0 to {MAX_BITS}, not {bits}")
-    if bits == 0:
-        return "0"
-    prefix = hashlib.sha256(f"{challenge}:".encode())  # hashed once; each nonce continues a copy
-    # At least `bits` zero bits <=> the digest, as a big-endian number, is below 2**(256 - bits);
-    # comparing the bytes compares the numbers without making one.
-    below = (1 << (256 - bits)).to_bytes(32, "big")
-    nonce = 0
-    while True:
-        attempt = prefix.copy()
-        attempt.update(b"%d" % nonce)
-        if attempt.digest() < below:
-            return str(nonce)
-        nonce += 1
+    return hashcash.solve(challenge, bits)
