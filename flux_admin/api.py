@@ -20,6 +20,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from infra.errors import ApplicationError, fields_of, fields_summary, http_status
+from orders.api import router as orders_router
 from orders.buy.routes import router as buy_router
 from orders.buy.routes import seed_router as seed_buy_router
 from sales.api import router as sales_router
@@ -122,6 +123,7 @@ api = NinjaAPI(
 )
 api.add_router("/v1/sales", sales_router)
 api.add_router("/v1/sales", buy_router)
+api.add_router("/v1/sales", orders_router)
 install_error_handlers(api)
 
 compat_api = NinjaAPI(
