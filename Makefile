@@ -3,13 +3,18 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test test-ha test-browser chromium messages bench bench-versus bench-ws bench-proof bench-tools stack down status logs setup venv lock lint format
+.PHONY: run rehearse test test-ha test-browser chromium messages bench bench-versus bench-ws bench-proof bench-tools stack down status logs setup venv lock lint format
 
 ## run: install, bring the stack up, migrate, seed the demo, start every process
 run: setup
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	exec bin/run
+
+## rehearse: after `make run`, in another terminal: a crowd of shoppers against it, verdicts and a report
+## (README, "Rehearse a sale"; flags in ARGS, e.g. make rehearse ARGS="--chaos consumer:at=5s,for=10s")
+rehearse: venv
+	$(PY) manage.py rehearse $(ARGS)
 
 ## test: bring the stack up if needed and run the whole suite against the real servers,
 ## the browser tests (Playwright driving Debian's chromium through nginx) included

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "orders",
     "waitingroom",
     "dashboard",
+    # manage.py rehearse and its report's template.
+    "rehearsal",
 ]
 
 MIDDLEWARE = [
