@@ -77,6 +77,13 @@ class _Process:
     seconds = Seconds()
 
 
+# Answers after which a shopper clicks Buy again, with the same key: the service was
+# unavailable (503), or no answer came (a connection refused or cut: status 0).
+_TRY_AGAIN = frozenset({"unavailable", "http_0", "http_500", "http_502", "http_503", "http_504"})
+_TITLE = re.compile(r"<title>([^<·]*)")
+_PAGE_STATES = {"Sold out": "sold_out", "Sale ended": "ended", "No such sale": "not_found"}
+
+
 def _attr(html: str, name: str) -> str | None:
     found = _attribute[name].search(html)
     return found.group(1) if found else None
@@ -119,6 +126,7 @@ class Shopper(HttpUser):
         n = next(_Process.numbers)
         draw = shopper_draw(plan, worker, n)
         self.record: dict[str, Any] = {"who": f"w{worker}-{n}", "outcome": None}
+        self.client.headers["Accept-Language"] = "en"  # the pages' words, read for their state
         self.arrival = arrival_offset(plan.profile, plan.seconds, plan.lead, draw.random())
         self.replays = draw.random() < plan.replay_share
         self.source = source_address(plan, draw)
@@ -180,7 +188,14 @@ class Shopper(HttpUser):
             except ValueError:
                 answer = {}
         answer["_key"] = key
-        return str(answer.get("status") or f"http_{reply.status_code}"), answer
+        status = str(answer.get("status") or f"http_{reply.status_code}")
+        if status in _TRY_AGAIN and time.time() < self.plan.deadline:
+            # What the page does: the shopper is told to try again, and clicks again with
+            # the same key (the API recorded nothing for it), after the Retry-After it sent.
+            self.record["tries_again"] = self.record.get("tries_again", 0) + 1
+            gevent.sleep(float(reply.headers.get("Retry-After") or 1))
+            return self._buy(key, admission, name)
+        return status, answer
 
     def _decided(self, status: str, answer: dict) -> None:
         self.record["outcome"] = status
@@ -195,7 +210,10 @@ class Shopper(HttpUser):
         room = self.client.get(f"/waiting-room/{sale}/", name="waiting room").text
         place = _attr(room, "place")
         if place not in ("waiting", "admitted"):
-            record["outcome"] = f"no_place:{place}"
+            # No place: the page says why (its title, in English: the client asks for it).
+            said = _TITLE.search(room)
+            title = said.group(1).strip() if said else ""
+            record["outcome"] = _PAGE_STATES.get(title) or f"no_place:{place or title}"
             return
         record["joined_at"] = time.time()
         ticket = int(_attr(room, "ticket") or 0) or None
@@ -204,6 +222,7 @@ class Shopper(HttpUser):
         record["ticket"] = ticket
         ages: list[int] = []
         record["update_ms"] = ages
+        watched = False
         for tick in self._ticks(_attr(room, "presence") or ""):
             ages.append(int(time.time() * 1000 - tick["now_ms"]))
             if tick.get("drawn_ms") and tick["drawn_ms"] != drawn:  # the pre-queue's draw
@@ -215,8 +234,12 @@ class Shopper(HttpUser):
             polled = (tick.get("place") or {}).get("status")
             turn = place == "admitted" or polled == "admitted"
             turn = turn or (tick["status"] == "live" and bool(ticket) and ticket <= tick["serving"])
-            if turn and self._admitted(csrf):
+            if turn and self._admitted(csrf, tick["now_ms"] if watched else None):
                 return
+            # This shopper saw the line before its turn: the tick current when the server
+            # says it is in is the tick that let it in (a page that connects late would
+            # date its admission by its first tick instead). Polls are each their own time.
+            watched = watched or (record["channel"] == "websocket" and not turn)
 
     def _ticks(self, presence: str) -> Iterator[dict]:
         """The line's updates, as the page gets them: its websocket (present while it is
@@ -273,16 +296,17 @@ class Shopper(HttpUser):
         place = answer.get("place") or {}
         return place.get("ticket") if place.get("status") == "waiting" else None
 
-    def _admitted(self, csrf: str) -> bool:
-        """Ask for the turn; when it is there, Buy with it. True when the journey is over."""
+    def _admitted(self, csrf: str, tick_ms: int | None) -> bool:
+        """Ask for the turn; when it is there, Buy with it. True when the journey is over.
+        `tick_ms`: the server's time of the tick current now, for the admission order."""
         answer = self.client.post(
             f"/waiting-room/{self.plan.sale_id}/admission.json",
             headers={"X-CSRFToken": csrf, "Origin": self.plan.address, "Accept": "application/json"},
             name="admission",
         ).json()
         if answer.get("admitted"):
-            # When the server let this shopper in, on its clock: the turn's end, a fixed time after.
-            self.record["turn_expires_ms"] = answer.get("expires_ms")
+            if tick_ms is not None:
+                self.record["turn_ms"] = tick_ms
             status, bought = self._buy(uuid.uuid4().hex, answer["admission_token"], "buy (admitted)")
             self._decided(status, bought)
             return True

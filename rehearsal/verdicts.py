@@ -143,11 +143,10 @@ def _one_outcome_per_key(shoppers: list[dict]) -> Verdict:
 
 
 def _admission_order(shoppers: list[dict], threshold: float, seed: int) -> Verdict:
-    # Join order: the ticket the server gave. Admission order: when the server let the
-    # shopper in, by its clock: the turn's end, a fixed time after (one admission tick ties).
-    admitted = [
-        (s["ticket"], s["turn_expires_ms"]) for s in shoppers if s.get("ticket") and s.get("turn_expires_ms")
-    ]
+    # Join order: the ticket the server gave (after a pre-queue's draw, the drawn one).
+    # Admission order: the server's time of the tick current when the server first said
+    # the shopper was in (shoppers in by the same tick tie).
+    admitted = [(s["ticket"], s["turn_ms"]) for s in shoppers if s.get("ticket") and s.get("turn_ms")]
     name = "admission order = join order"
     if len(admitted) < 3:
         return Verdict(
@@ -161,7 +160,7 @@ def _admission_order(shoppers: list[dict], threshold: float, seed: int) -> Verdi
     tau = kendall_tau(sample)
     passed = tau is not None and tau >= threshold
     figure = (
-        f"Kendall's tau {tau:.3f} over {len(sample)} admissions (ticket against the server's time of admission)"
+        f"Kendall's tau {tau:.3f} over {len(sample)} admissions (ticket against the tick in which the server said they were in, for shoppers watching the line by websocket)"
         if tau is not None
         else "no order"
     )

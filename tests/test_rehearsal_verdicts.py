@@ -91,7 +91,7 @@ def _results(**changes: Any) -> dict[str, Any]:
             "outcome": "accepted",
             "order_id": f"o{n}",
             "ticket": n + 1,
-            "turn_expires_ms": 1_000_000 + 1000 * n,
+            "turn_ms": 1_000_000 + 1000 * n,
             "update_ms": [20, 30],
         }
         for n in range(5)
@@ -145,7 +145,7 @@ def test_each_verdict_fails_on_its_own_figure() -> None:
 
     unfair = _results()
     for n, shopper in enumerate(unfair["shoppers"][:5]):
-        shopper["turn_expires_ms"] = 2_000_000 - 1000 * n  # the last to join let in first
+        shopper["turn_ms"] = 2_000_000 - 1000 * n  # the last to join let in first
     assert not _verdicts(unfair)["admission order = join order"].passed
 
     slow = _results()

@@ -28,7 +28,7 @@ def _results() -> dict[str, Any]:
             "outcome": "accepted",
             "order_id": f"o{n}",
             "ticket": n + 1,
-            "turn_expires_ms": int(START * 1000) + 1000 * n,
+            "turn_ms": int(START * 1000) + 1000 * n,
         }
         for n in range(5)
     ] + [{"who": f"t{n}", "outcome": "sold_out", "update_ms": [30, 40]} for n in range(20)]
