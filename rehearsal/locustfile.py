@@ -361,7 +361,9 @@ def _received(environment: Any, msg: Any, **_: Any) -> None:
     if msg.data["shopper"] is not None:
         _Collected.shoppers.append(msg.data["shopper"])
         if len(_Collected.shoppers) >= _Process.plan.shoppers:
-            gevent.spawn_later(0.2, environment.runner.quit)  # everyone is done
+            # Everyone is done. With the web UI the run stops and --autoquit ends Locust.
+            headless = environment.parsed_options is None or environment.parsed_options.headless
+            gevent.spawn_later(0.2, environment.runner.quit if headless else environment.runner.stop)
 
 
 def _sample_every_second(environment: Any, plan: Plan) -> None:

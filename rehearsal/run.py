@@ -259,22 +259,26 @@ def rehearse(options: Options, say: Callable[[str], None]) -> Outcome:
     if chaos:
         chaos.thread.start()
     try:
-        processes[0].wait()
-        for process in processes[1:]:
-            process.wait(30)
+        try:
+            processes[0].wait()
+            for process in processes[1:]:
+                process.wait(30)
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+        if chaos and chaos.chaos.seconds is not None:
+            chaos.thread.join()
+        if not results_path.exists():
+            raise RehearsalError(f"the crowd wrote no results ({results_path}): see Locust's output above")
+        results: dict[str, Any] = json.loads(results_path.read_text())
+        say(
+            f"[rehearse] the crowd is done; reading the books (up to {options.thresholds.settle_seconds:.0f} s)"
+        )
+        books = _books(api, sale_id, options.thresholds.settle_seconds)
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-    if chaos and chaos.chaos.seconds is not None:
-        chaos.thread.join()
-    if not results_path.exists():
-        raise RehearsalError(f"the crowd wrote no results ({results_path}): see Locust's output above")
-    results: dict[str, Any] = json.loads(results_path.read_text())
-    say(f"[rehearse] the crowd is done; reading the books (up to {options.thresholds.settle_seconds:.0f} s)")
-    books = _books(api, sale_id, options.thresholds.settle_seconds)
-    if chaos:
-        chaos.restart()  # for=end: the piece comes back once the books are read
+        if chaos:
+            chaos.restart()  # for=end: once the books are read; interrupted (Ctrl+C): at once
     if ours:
         try:
             api.call("POST", f"/{sale_id}/end")
