@@ -56,6 +56,7 @@ class SaleWatchConsumer(AsyncWebsocketConsumer):
         self.sale_id = int(self.scope["url_route"]["kwargs"]["sale_id"])
         self.shopper = shopper_of_scope(self.scope) if self.counts_presence else None
         self.joined = False
+        self.accepted = False
         if not await asyncio.to_thread(_sale_known, self.sale_id):
             # A made-up id would hold a share of the fan-out for nothing: refused, with
             # the code every unknown socket gets (flux_admin/sockets.py).
@@ -65,6 +66,7 @@ class SaleWatchConsumer(AsyncWebsocketConsumer):
         await fanout().join(self)  # present before the accept: once connected, it counts
         self.joined = True
         await self.accept()
+        self.accepted = True
 
     async def disconnect(self, code: int) -> None:
         if self.joined:

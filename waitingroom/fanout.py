@@ -48,6 +48,7 @@ class Socket(Protocol):
 
     sale_id: int
     shopper: str | None  # None: watches the figures, keeps no one present
+    accepted: bool  # joined before its handshake is answered: no tick until then
 
     async def base_send(self, message: dict) -> None: ...  # Channels' send to the server
 
@@ -112,6 +113,8 @@ class Fanout:
             # only the writes (daphne drops a write to a socket that has just closed).
             frame = {"type": "websocket.send", "text": json.dumps(message)}
             for socket in list(sale.sockets):
+                if not socket.accepted:
+                    continue  # daphne refuses a write before the accept; the next tick reaches it
                 try:
                     await socket.base_send(frame)  # what consumer.send(text_data=) sends
                 except Exception:  # one broken socket must not silence the others
