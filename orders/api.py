@@ -6,20 +6,17 @@ against any Flux-Gate address. Thin: the merchant's own sale, else 404."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import redis
 from django.http import HttpRequest
-from ninja import Path, Router, Schema
+from ninja import Router, Schema
 
 from infra.errors import ServiceUnavailable
 from orders.reconcile import sale_reconcile
 from sales import selectors
+from sales.api import ERRORS, SaleId
 from sales.merchants import merchant_auth
-from sales.schemas import ErrorOut
 
 router = Router(tags=["orders"])
-SaleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class BooksOut(Schema):
@@ -40,7 +37,7 @@ class BooksOut(Schema):
 
 @router.get(
     "/{int:sale_id}/books",
-    response={200: BooksOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 503: ErrorOut},
+    response={200: BooksOut, **ERRORS},
     auth=merchant_auth,
     summary="A sale's books: sold in Redis, in flight, persisted in PostgreSQL, and whether they agree",
 )
