@@ -24,6 +24,8 @@ judges.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import os
@@ -46,6 +48,7 @@ from locust.runners import WorkerRunner
 from rehearsal.plan import (
     LATENCIES,
     RESULTS_ENV,
+    STOREFRONT_ENV,
     TOKEN_ENV,
     Plan,
     Seconds,
@@ -129,6 +132,7 @@ class Shopper(HttpUser):
         self.client.headers["Accept-Language"] = "en"  # the pages' words, read for their state
         self.arrival = arrival_offset(plan.profile, plan.seconds, plan.lead, draw.random())
         self.replays = draw.random() < plan.replay_share
+        self.proof: dict[str, str] = {}  # a storefront shopper's token (the pages' is the cookie)
         self.source = source_address(plan, draw)
         if self.source is not None:
             self.record["source"] = self.source
@@ -155,6 +159,8 @@ class Shopper(HttpUser):
     # --- the journey -----------------------------------------------------------------
 
     def _journey(self) -> None:
+        if self.plan.shopper == "storefront":
+            return self._shop_journey()
         sale = self.plan.sale_id
         page = self.client.get(f"/sales/{sale}/", name="sale page")
         challenge = _attr(page.text, "challenge")
@@ -175,8 +181,27 @@ class Shopper(HttpUser):
                 return self._decided(status, answer)
         self._wait_in_line()
 
+    def _shop_journey(self) -> None:
+        """A storefront's shopper: the shop's backend signs its token (the documented
+        format: README, "Who the shopper is"), buys for it, and when told rate_limited
+        tries again with the same key after the Retry-After (the hosted line is the
+        pages' shoppers')."""
+        key_id, _, secret = os.environ.get(STOREFRONT_ENV, "").partition(":")
+        ref = f"r{self.plan.seed}-{int(self.plan.start_at)}-{self.record['who']}"
+        signed = f"{key_id}.{ref}.{int(time.time()) + 3600}"
+        signature = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
+        self.proof = {"X-Shopper-Token": f"{signed}.{signature}"}
+        key = uuid.uuid4().hex
+        status, answer = self._buy(key, None, "buy")
+        while status == "rate_limited" and time.time() < self.plan.deadline:
+            self.record["tries_again"] = self.record.get("tries_again", 0) + 1
+            gevent.sleep(answer.get("_retry_after") or 1)
+            status, answer = self._buy(key, None, "buy")
+        self._decided(status, answer)
+
     def _buy(self, key: str, admission: str | None, name: str) -> tuple[str, dict]:
         headers = {"Content-Type": "application/json", "Accept": "application/json", "Idempotency-Key": key}
+        headers.update(self.proof)
         if admission:
             headers["Admission-Token"] = admission
         path = f"/api/v1/sales/{self.plan.sale_id}/buy"
@@ -188,6 +213,7 @@ class Shopper(HttpUser):
             except ValueError:
                 answer = {}
         answer["_key"] = key
+        answer["_retry_after"] = float(reply.headers.get("Retry-After") or 0)
         status = str(answer.get("status") or f"http_{reply.status_code}")
         if status in _TRY_AGAIN and time.time() < self.plan.deadline:
             # What the page does: the shopper is told to try again, and clicks again with

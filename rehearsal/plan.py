@@ -20,6 +20,7 @@ PROFILES = {
     "prequeue": "everyone in the line before the start (the sale's pre-queue), released at t = 0 by its draw",
 }
 PIECES = ("consumer", "kafka", "redis", "postgres")
+STOREFRONT_ENV = "FLUX_REHEARSE_STOREFRONT"  # <key id>:<secret> of a storefront key, for --storefront
 TOKEN_ENV = "FLUX_REHEARSE_TOKEN"  # the merchant's API token: the master reads the sale's figures
 RESULTS_ENV = "FLUX_REHEARSE_RESULTS"  # where the master writes what it collected
 
@@ -43,6 +44,9 @@ class Plan:
     # "" for the machine's own: the product caps what one address may do (places in the
     # line, websockets), so a crowd from one address is not a crowd.
     sources: str = ""
+    # Who the shoppers are: "pages" (the hosted pages' cookie, the line) or "storefront"
+    # (a shop's backend signs each one an X-Shopper-Token and retries a rate_limited buy).
+    shopper: str = "pages"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

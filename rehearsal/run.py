@@ -30,7 +30,7 @@ from typing import Any
 import requests
 
 from rehearsal import report
-from rehearsal.plan import RESULTS_ENV, TOKEN_ENV, Chaos, Plan, Thresholds, default_sources
+from rehearsal.plan import RESULTS_ENV, STOREFRONT_ENV, TOKEN_ENV, Chaos, Plan, Thresholds, default_sources
 from rehearsal.verdicts import Verdict, judge
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +75,7 @@ class Options:
     replay_share: float = 0.1
     web_ui: bool = False
     sources: str | None = None  # None: default_sources(address)
+    storefront_key: str = ""  # "<key id>:<secret>": the shoppers are a storefront's (tokens), not the pages'
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def _crowd(plan: Plan, options: Options, results: Path) -> list[subprocess.Popen
     env = {
         **os.environ,
         TOKEN_ENV: options.token,
+        STOREFRONT_ENV: options.storefront_key,
         RESULTS_ENV: str(results),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
@@ -250,6 +252,7 @@ def rehearse(options: Options, say: Callable[[str], None]) -> Outcome:
         replay_share=options.replay_share,
         workers=options.workers + options.remote_workers,
         sources=default_sources(options.address) if options.sources is None else options.sources,
+        shopper="storefront" if options.storefront_key else "pages",
     )
     out = options.out / f"sale-{sale_id}"
     out.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,10 @@ def report(out: Path) -> dict[str, Any]:
 
 
 def test_a_rehearsal_through_a_consumer_outage_passes(product: Product, owner: Any, tmp_path: Path) -> None:
+    # Speed is the benchmarks' to judge, not a test's on a shared machine: the timed
+    # verdicts get thresholds no healthy run misses (from a file, as a merchant's CI would).
+    thresholds = tmp_path / "thresholds.json"
+    thresholds.write_text(json.dumps({"p99_ms": 30_000, "update_ms": 30_000}))
     code, output = rehearse(
         product,
         owner,
@@ -69,13 +73,16 @@ def test_a_rehearsal_through_a_consumer_outage_passes(product: Product, owner: A
         "consumer:at=1s,for=4s",
         "--patience",
         "45",
-        # Five buy at once, the rest wait in the line, five let in a second.
+        # Five buy at once, the rest wait in the line, two let in a second: the pages are
+        # watching it before their turns come, so the admission order is measured.
         "--rate",
         "5",
         "--burst",
         "5",
         "--admission-rate",
-        "5",
+        "2",
+        "--thresholds",
+        str(thresholds),
     )
     assert code == 0, output
     figures = report(tmp_path)
@@ -128,3 +135,35 @@ def test_a_consumer_stopped_for_good_fails_the_persistence_verdict(
     assert "FAIL  every accepted order persisted exactly once" in output, output
     assert "PASS  sold = min(stock, demand), never above stock" in output
     assert product.all_running()  # the piece is back once the books were read
+
+
+def test_a_storefront_crowd_buys_with_signed_tokens(product: Product, owner: Any, tmp_path: Path) -> None:
+    from orders.models import Order
+    from sales.storefront import storefront_key_create
+
+    key, secret = storefront_key_create(merchant=owner, name="rehearsal test")
+    code, output = rehearse(
+        product,
+        owner,
+        tmp_path,
+        "--storefront",
+        "--storefront-key",
+        f"{key.key_id}:{secret}",
+        "--shoppers",
+        "80",
+        "--units",
+        "10",
+        "--seconds",
+        "2",
+        "--rate",
+        "5",
+        "--burst",
+        "5",
+    )
+    assert code == 0, output
+    figures = report(tmp_path)
+    assert figures["books"]["orders_persisted"] == 10
+    buyers = set(Order.objects.filter(sale_id=figures["plan"]["sale_id"]).values_list("user_id", flat=True))
+    assert len(buyers) == 10 and all(buyer.startswith(f"m{owner.pk}:r1-") for buyer in buyers), buyers
+    crowd = json.loads(next(tmp_path.glob("sale-*/crowd.json")).read_text())
+    assert any(shopper.get("tries_again") for shopper in crowd["shoppers"])  # rate_limited, then again

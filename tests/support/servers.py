@@ -74,16 +74,40 @@ def start_process(args: list[str], log_name: str, **env: str) -> subprocess.Pope
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / f"test-{log_name}.log", "w")  # noqa: SIM115 - lives as long as the process
     environment = {**os.environ, "DATABASE_URL": database_url_for_tests(), **env}
-    return subprocess.Popen(args, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    # A session of its own: stop_process stops its children with it (granian's workers
+    # outlived their main process once, and held a port after the suite).
+    return subprocess.Popen(
+        args, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
-    process.terminate()
+    """SIGTERM to the process and the children it started (start_process gives it a
+    group of its own), SIGKILL after `timeout`; then any child that outlived it."""
+    import contextlib
+    import os
+    import signal
+
+    try:
+        leader = os.getpgid(process.pid) == process.pid
+    except ProcessLookupError:
+        leader = False
+
+    def signal_all(number: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if leader:
+                os.killpg(process.pid, number)
+            else:
+                process.send_signal(number)
+
+    signal_all(signal.SIGTERM)
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
+        signal_all(signal.SIGKILL)
         process.wait()
+    if leader:
+        signal_all(signal.SIGKILL)
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from rehearsal.plan import PROFILES, TOKEN_ENV, Thresholds, chaos_parse
+from rehearsal.plan import PROFILES, STOREFRONT_ENV, TOKEN_ENV, Thresholds, chaos_parse
 from rehearsal.run import Options, RehearsalError, rehearse
 
 
@@ -81,6 +81,17 @@ class Command(BaseCommand):
             help="the IPv4 network the shoppers connect from, e.g. 127.1.0.0/16 (the default on a loopback "
             "address), or '' for this machine's own address",
         )
+        parser.add_argument(
+            "--storefront",
+            action="store_true",
+            help="shoppers of a storefront's backend (X-Shopper-Token), not of the hosted pages",
+        )
+        parser.add_argument(
+            "--storefront-key",
+            default=os.environ.get(STOREFRONT_ENV, ""),
+            help=f"<key id>:<secret> of the merchant's storefront key (or {STOREFRONT_ENV}); none: a new one "
+            "of the demo merchant, in development",
+        )
         parser.add_argument("--web-ui", action="store_true", help="Locust's web UI on :8089 as well")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -97,9 +108,16 @@ class Command(BaseCommand):
         )
         if options["shoppers"] < 1 or options["units"] < 1:
             raise CommandError("--shoppers and --units must be at least 1")
+        token = options["token"] or self._demo_token()
+        storefront_key = ""
+        if options["storefront"]:
+            storefront_key = options["storefront_key"] or self._demo_storefront_key()
+            if ":" not in storefront_key:
+                raise CommandError("--storefront-key: give <key id>:<secret>, as the admin showed them")
         run = Options(
             address=options["address"].rstrip("/"),
-            token=options["token"] or self._demo_token(),
+            token=token,
+            storefront_key=storefront_key,
             shoppers=options["shoppers"],
             units=options["units"],
             profile=options["profile"],
@@ -137,13 +155,26 @@ class Command(BaseCommand):
         if not outcome.passed:
             raise CommandError("a verdict failed", returncode=1)
 
-    def _demo_token(self) -> str:
-        """Development only: a new API token of the demo merchant `make run` created."""
-        from sales.models import MerchantToken
-
+    def _demo_merchant(self, what: str) -> Any:
+        """Development only: the demo merchant `make run` created."""
         if settings.PRODUCTION:
-            raise CommandError(f"give a merchant's API token: --token or {TOKEN_ENV}")
+            raise CommandError(f"give the merchant's {what}")
         merchant = get_user_model().objects.filter(username=settings.FLUX_DEMO_MERCHANT).first()
         if merchant is None:
-            raise CommandError(f"no demo merchant here (make run creates one): give --token or {TOKEN_ENV}")
+            raise CommandError(f"no demo merchant here (make run creates one): give the merchant's {what}")
+        return merchant
+
+    def _demo_token(self) -> str:
+        """A new API token of the demo merchant."""
+        from sales.models import MerchantToken
+
+        merchant = self._demo_merchant(f"API token: --token or {TOKEN_ENV}")
         return MerchantToken.issue(merchant=merchant, name="rehearsal")[1]
+
+    def _demo_storefront_key(self) -> str:
+        """A new storefront key of the demo merchant, as <key id>:<secret>."""
+        from sales.storefront import storefront_key_create
+
+        merchant = self._demo_merchant(f"storefront key: --storefront-key or {STOREFRONT_ENV}")
+        key, secret = storefront_key_create(merchant=merchant, name="rehearsal")
+        return f"{key.key_id}:{secret}"
