@@ -161,10 +161,30 @@ class Shopper(HttpUser):
     def _journey(self) -> None:
         if self.plan.shopper == "storefront":
             return self._shop_journey()
+        if not self._identity():
+            return
+        if time.time() >= self.plan.start_at:  # in a pre-queue, the line comes first
+            status, answer = self._buy(uuid.uuid4().hex, None, "buy")
+            if status != "rate_limited":
+                return self._decided(status, answer)
+        self._wait_in_line()
+
+    def _identity(self) -> bool:
+        """The sale page and, when it asks one, its proof of work: the shopper cookie.
+        A 503 (Redis away) is tried again a second later, as a shopper reloads."""
         sale = self.plan.sale_id
-        page = self.client.get(f"/sales/{sale}/", name="sale page")
-        challenge = _attr(page.text, "challenge")
-        if challenge is not None:
+        while True:
+            page = self.client.get(f"/sales/{sale}/", name="sale page")
+            if page.status_code >= 500 or page.status_code == 0:
+                if time.time() >= self.plan.deadline:
+                    self.record["outcome"] = f"sale_page_{page.status_code}"
+                    return False
+                self.record["tries_again"] = self.record.get("tries_again", 0) + 1
+                gevent.sleep(1)  # the page did not load: the shopper reloads it
+                continue
+            challenge = _attr(page.text, "challenge")
+            if challenge is None:
+                return True
             bits = int(_attr(page.text, "proof-bits") or 0)
             proof = self.client.post(
                 f"/sales/{sale}/shopper.json",
@@ -172,14 +192,13 @@ class Shopper(HttpUser):
                 headers={"X-CSRFToken": _attr(page.text, "csrf") or "", "Origin": self.plan.address},
                 name="proof",
             )
-            if proof.status_code != 200:
+            if proof.status_code == 200:
+                return True
+            if proof.status_code < 500 or time.time() >= self.plan.deadline:
                 self.record["outcome"] = f"proof_{proof.status_code}"
-                return
-        if time.time() >= self.plan.start_at:  # in a pre-queue, the line comes first
-            status, answer = self._buy(uuid.uuid4().hex, None, "buy")
-            if status != "rate_limited":
-                return self._decided(status, answer)
-        self._wait_in_line()
+                return False
+            self.record["tries_again"] = self.record.get("tries_again", 0) + 1
+            gevent.sleep(1)
 
     def _shop_journey(self) -> None:
         """A storefront's shopper: the shop's backend signs its token (the documented
@@ -233,13 +252,20 @@ class Shopper(HttpUser):
 
     def _wait_in_line(self) -> None:
         sale, record = self.plan.sale_id, self.record
-        room = self.client.get(f"/waiting-room/{sale}/", name="waiting room").text
-        place = _attr(room, "place")
+        while True:
+            reply = self.client.get(f"/waiting-room/{sale}/", name="waiting room")
+            room, place = reply.text, _attr(reply.text, "place")
+            failed = reply.status_code >= 500 or reply.status_code == 0 or place == "unknown"
+            if not failed or time.time() >= self.plan.deadline:
+                break
+            # The page failed, or Redis did not answer the join: the shopper reloads a second later.
+            self.record["tries_again"] = self.record.get("tries_again", 0) + 1
+            gevent.sleep(1)
         if place not in ("waiting", "admitted"):
             # No place: the page says why (its title, in English: the client asks for it).
             said = _TITLE.search(room)
             title = said.group(1).strip() if said else ""
-            record["outcome"] = _PAGE_STATES.get(title) or f"no_place:{place or title}"
+            record["outcome"] = _PAGE_STATES.get(title) or f"no_place:{place or reply.status_code}"
             return
         record["joined_at"] = time.time()
         ticket = int(_attr(room, "ticket") or 0) or None

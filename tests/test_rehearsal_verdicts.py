@@ -126,6 +126,10 @@ def test_a_verdict_with_nothing_to_judge_says_so() -> None:
     verdicts = _verdicts(nobody_waited)
     for name in ("admission order = join order", "waiting-room updates reach the page"):
         assert not verdicts[name].measured and verdicts[name].figure.startswith("not measured")
+    one_tick = _results()
+    for shopper in one_tick["shoppers"][:5]:
+        shopper["turn_ms"] = 1_000_000
+    assert not _verdicts(one_tick)["admission order = join order"].measured
 
 
 def test_each_verdict_fails_on_its_own_figure() -> None:
