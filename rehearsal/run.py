@@ -66,9 +66,9 @@ class Options:
     thresholds: Thresholds = field(default_factory=Thresholds)
     out: Path = Path("rehearsal-results")
     sale_id: int | None = None  # rehearse this live sale instead of a new one
-    rate: int = 10
-    burst: int = 10
-    admission_rate: int = 10
+    rate: int = 5
+    burst: int = 5
+    admission_rate: int = 2
     proof_bits: int = 8
     lead: float = 10.0
     patience: float = 60.0

@@ -53,10 +53,15 @@ class Command(BaseCommand):
             "--sale", type=int, default=None, help="rehearse this live sale of yours, not a new one"
         )
         parser.add_argument(
-            "--rate", type=int, default=10, help="the new sale's buys per second before the line"
+            "--rate", type=int, default=5, help="the new sale's buys per second before the line"
         )
-        parser.add_argument("--burst", type=int, default=10)
-        parser.add_argument("--admission-rate", type=int, default=10, help="the line's admissions per second")
+        parser.add_argument("--burst", type=int, default=5)
+        parser.add_argument(
+            "--admission-rate",
+            type=int,
+            default=2,
+            help="the line's admissions per second (few: the line is watched)",
+        )
         parser.add_argument(
             "--proof-bits", type=int, default=8, help="the new sale's proof of work per shopper"
         )
