@@ -108,9 +108,6 @@ class Chaos:
     at: float
     seconds: float | None
 
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
-
 
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)s?\Z")
 
@@ -138,7 +135,7 @@ def chaos_parse(spec: str) -> Chaos:
             seconds = None
         else:
             seconds = _duration(value, "for")
-    return Chaos(piece, at, None if seconds is None else seconds)
+    return Chaos(piece, at, seconds)
 
 
 @dataclass(frozen=True)
